@@ -1,0 +1,313 @@
+"""Creation functions (``tensor``, ``zeros``, ``randn``...), PyTorch names and defaults.
+
+Random tensors come from the one host generator (``manual_seed``), so the same seed gives the
+same numbers on every device.
+"""
+from __future__ import annotations
+
+import math
+
+from ..backend import get_backend
+from ..backend.base import is_host_array
+from . import dtype as _dt
+from .tensor import Tensor, _wrap
+
+_default_device = [None]
+
+
+def set_default_device(device):
+    """Device used when a creation function gets ``device=None`` (``'cpu'`` unless changed)."""
+    _default_device[0] = None if device is None else str(device)
+
+
+def get_default_device():
+    from ..backend import Device
+
+    return Device(_default_device[0] or "cpu")
+
+
+def _backend(device):
+    return get_backend(device if device is not None else _default_device[0])
+
+
+def _xp_dtype(backend, dtype):
+    return getattr(backend.xp, (_dt.get_dtype(dtype) or _dt.get_default_dtype()).name)
+
+
+def _finish(t, requires_grad):
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new leaf tensor holding a copy of ``data`` (scalar, nested list, NumPy array or Tensor).
+
+    Python floats become the default dtype (float32); ints become int64; NumPy arrays keep their dtype.
+    """
+    if isinstance(data, Tensor):
+        src = data.detach()
+        if device is not None and get_backend(device) is not src.backend:
+            src = src.to(device)
+        arr = src.backend.xp.asarray(src._data, copy=True)
+        out = _wrap(arr, src.backend)
+        if dtype is not None:
+            out = _wrap(out.backend.xp.astype(arr, _xp_dtype(out.backend, dtype)), out.backend)
+        return _finish(out, requires_grad)
+    b = _backend(device)
+    dt = _dt.get_dtype(dtype)
+    if is_host_array(data) or b.is_array(data):
+        if not is_host_array(data) and b.is_array(data):
+            arr = b.xp.asarray(data, copy=True)
+        else:
+            arr = b.from_host(data.copy() if hasattr(data, "copy") else data)
+    elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
+        from .. import autograd  # noqa: F401
+
+        return _finish(stack([tensor(x, dtype=dtype, device=device) for x in data]), requires_grad)
+    else:
+        from ..backend.numpy_backend import np  # host staging for Python data
+
+        host = np.asarray(data)
+        if dt is None and host.dtype == np.float64:
+            host = host.astype(_dt.get_default_dtype().name)
+        arr = b.from_host(host)
+    if dt is not None:
+        arr = b.xp.astype(arr, getattr(b.xp, dt.name))
+    return _finish(_wrap(arr, b), requires_grad)
+
+
+def _flat(x):
+    for v in x:
+        if isinstance(v, (list, tuple)):
+            yield from _flat(v)
+        else:
+            yield v
+
+
+as_tensor = tensor
+
+
+def from_numpy(arr):
+    return tensor(arr)
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(int(s) for s in size[0])
+    return tuple(int(s) for s in size)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    b = _backend(device)
+    return _finish(_wrap(b.xp.zeros(_size(size), dtype=_xp_dtype(b, dtype), device=b.device), b), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    b = _backend(device)
+    return _finish(_wrap(b.xp.ones(_size(size), dtype=_xp_dtype(b, dtype), device=b.device), b), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    b = _backend(device)
+    return _finish(_wrap(b.xp.empty(_size(size), dtype=_xp_dtype(b, dtype), device=b.device), b), requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    b = _backend(device)
+    if dtype is None and isinstance(fill_value, bool):
+        dtype = _dt.bool_
+    elif dtype is None and isinstance(fill_value, int):
+        dtype = _dt.int64
+    return _finish(_wrap(b.xp.full(_size((size,)) if isinstance(size, int) else tuple(size), fill_value,
+                                   dtype=_xp_dtype(b, dtype), device=b.device), b), requires_grad)
+
+
+def _like(t, dtype, device):
+    return (dtype or t.dtype), (device if device is not None else t.device)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(t, dtype, device)
+    return zeros(tuple(t.shape), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(t, dtype, device)
+    return ones(tuple(t.shape), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(t, dtype, device)
+    return full(tuple(t.shape), fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_like(t, dtype=None, device=None, requires_grad=False):
+    return zeros_like(t, dtype, device, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values in [start, end) spaced by step; int64 if all arguments are ints, else float32."""
+    if end is None:
+        start, end = 0, start
+    b = _backend(device)
+    if dtype is None:
+        dtype = _dt.int64 if all(isinstance(v, int) for v in (start, end, step)) else _dt.get_default_dtype()
+    return _finish(_wrap(b.xp.arange(start, end, step, dtype=_xp_dtype(b, dtype), device=b.device), b), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    b = _backend(device)
+    return _finish(_wrap(b.xp.linspace(start, end, steps, dtype=_xp_dtype(b, dtype), device=b.device), b), requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    b = _backend(device)
+    return _finish(_wrap(b.xp.eye(n, m, dtype=_xp_dtype(b, dtype), device=b.device), b), requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """U[0, 1) samples from the global generator."""
+    b = _backend(device)
+    return _finish(_wrap(b.uniform(_size(size), _xp_dtype(b, dtype)), b), requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """N(0, 1) samples from the global generator."""
+    b = _backend(device)
+    return _finish(_wrap(b.normal(_size(size), _xp_dtype(b, dtype)), b), requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
+    if high is None:
+        low, high = 0, low
+    b = _backend(device)
+    return _wrap(b.randint(low, high, tuple(size), _xp_dtype(b, dtype or _dt.int64)), b)
+
+
+def randperm(n, dtype=None, device=None, generator=None):
+    b = _backend(device)
+    return _wrap(b.permutation(n, _xp_dtype(b, dtype or _dt.int64)), b)
+
+
+def rand_like(t, dtype=None, device=None):
+    dtype, device = _like(t, dtype, device)
+    return rand(tuple(t.shape), dtype=dtype, device=device)
+
+
+def randn_like(t, dtype=None, device=None):
+    dtype, device = _like(t, dtype, device)
+    return randn(tuple(t.shape), dtype=dtype, device=device)
+
+
+def normal(mean, std, size, dtype=None, device=None):
+    return randn(*size, dtype=dtype, device=device) * std + mean
+
+
+# ------------------------------------------------------------------ combining tensors
+def cat(tensors, dim=0, *, axis=None):
+    """Concatenate along ``dim``; all tensors must share device, dtype and the other dims."""
+    from .ops.shape import Cat
+
+    if axis is not None:
+        dim = axis
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    ref = tensors[0]
+    nd = ref.ndim
+    d = dim % nd
+    for i, t in enumerate(tensors):
+        if t.ndim != nd or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d):
+            raise RuntimeError(f"cat: tensor {i} has shape {tuple(t.shape)}, incompatible with {tuple(ref.shape)} "
+                               f"(all dims except dim {dim} must match)")
+    dts = {t.dtype for t in tensors}
+    if len(dts) > 1:
+        target = ref.dtype
+        for t in tensors:
+            target = _dt.promote(target, t.dtype)
+        tensors = [t.to(target) for t in tensors]
+    return Cat.apply(d, *tensors)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    shapes = {tuple(t.shape) for t in tensors}
+    if len(shapes) > 1:
+        raise RuntimeError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    d = dim % (tensors[0].ndim + 1)
+    return cat([t.unsqueeze(d) for t in tensors], d)
+
+
+def where(condition, input, other):
+    """Elementwise ``input if condition else other`` (differentiable in input and other)."""
+    from .ops.elementwise import Where
+
+    ref = input if isinstance(input, Tensor) else other
+    if not isinstance(input, Tensor):
+        input = full_like(ref, input)
+    if not isinstance(other, Tensor):
+        other = full_like(ref, other)
+    input, other = input._coerce(other, "where")
+    shape = _broadcast_shape(condition.shape, input.shape, other.shape, op="where")
+    return Where.apply(condition.expand(shape), input.expand(shape), other.expand(shape))
+
+
+def _broadcast_shape(*shapes, op="broadcast"):
+    nd = max(len(s) for s in shapes)
+    out = []
+    for i in range(nd):
+        dims = {s[i - nd + len(s)] for s in shapes if i - nd + len(s) >= 0}
+        dims.discard(1)
+        if len(dims) > 1:
+            raise RuntimeError(f"{op}: shapes {[tuple(s) for s in shapes]} cannot be broadcast together")
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
+
+
+def pad(x, pad, mode="constant", value=0.0):
+    """Constant padding as ``torch.nn.functional.pad``: ``pad`` lists (left, right) pairs from the last dim."""
+    from .ops.shape import Pad
+
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: expected pairs for at most {x.ndim} dims, got {pad}")
+    pads = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        pads[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if any(a < 0 or b < 0 for a, b in pads):
+        raise ValueError(f"pad: negative padding {pad} is not supported")
+    return Pad.apply(x, tuple(pads), value)
+
+
+def one_hot(labels, num_classes=-1):
+    """int64 one-hot encoding of integer labels (no gradient), as ``torch.nn.functional.one_hot``."""
+    if labels.dtype.is_floating_point:
+        raise TypeError(f"one_hot: labels must be an integer tensor, got {labels.dtype}")
+    xp = labels.backend.xp
+    if num_classes < 0:
+        num_classes = int(xp.max(labels._data)) + 1
+    classes = xp.arange(num_classes, device=labels.backend.device)
+    return _wrap(xp.astype(xp.expand_dims(labels._data, axis=-1) == classes, xp.int64), labels.backend)
+
+
+def manual_seed(seed):
+    """Seed the global generator used for random tensors, initialization and dropout."""
+    from ..backend import random
+
+    random.manual_seed(seed)
+    return seed
+
+
+def numel(t):
+    return t.numel()
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)

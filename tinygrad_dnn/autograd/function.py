@@ -1,0 +1,364 @@
+"""The reverse-mode engine: ``Function`` (one op = forward math + backward math) and the graph walk.
+
+Every op, built-in or user-written, is a ``Function`` subclass::
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):             # x: Tensor; returns a backend array (or Tensor)
+            y = x.backend.xp.exp(x._data)
+            ctx.save_for_backward(x)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):         # grad: Tensor; returns one Tensor per forward input
+            (x,) = ctx.saved_tensors
+            return grad * x.exp()
+
+``backward`` is written with Tensor ops, so with ``create_graph=True`` the backward pass
+itself builds a graph and can be differentiated again (Hessian-vector products).
+Broadcasting is undone in exactly one place, :func:`_engine`: a backward may return a gradient
+with the broadcast shape and the engine sums it down to the input's shape.
+"""
+from __future__ import annotations
+
+from . import grad_mode
+from .grad_mode import _anomaly, _grad_enabled
+
+_trace = [None]  # a callable receiving one line per backward step, or None
+
+
+class GradGraphError(RuntimeError):
+    """Backward through a freed graph, or through a value modified in place."""
+
+
+class DeviceMismatchError(RuntimeError):
+    """One op received tensors on two devices."""
+
+
+class Context:
+    """Per-call storage (``ctx``) and graph node (``tensor.grad_fn``)."""
+
+    __slots__ = ("fn", "next", "in_shapes", "needs_input_grad", "_saved", "_versions",
+                 "_out", "_freed", "_retained", "__dict__", "__weakref__")
+
+    def __init__(self, fn):
+        self.fn = fn
+        self._saved = ()
+        self._freed = False
+        self._retained = None
+
+    def save_for_backward(self, *tensors):
+        """Keep tensors for ``backward``; modifying one in place afterwards is an error."""
+        self._saved = tensors
+        self._versions = tuple(t._version if t is not None else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise GradGraphError(_freed_message(self))
+        for t, v in zip(self._saved, self._versions):
+            if t is not None and t._version != v:
+                raise GradGraphError(
+                    f"{self.name()}: a tensor of shape {tuple(t.shape)} saved for backward was modified in place "
+                    f"(version {v} when saved, {t._version} now). Use an out-of-place op (x = x * 2 instead of x *= 2) "
+                    "or clone() the tensor before changing it.")
+        return self._saved
+
+    def output(self):
+        """The op's own output, for backward formulas such as exp' = exp (ops with ``saves_output``).
+
+        Under ``create_graph`` it is returned attached to this node, so it stays differentiable.
+        """
+        from .tensor import _wrap
+
+        data, backend = self._out
+        if self._freed:
+            raise GradGraphError(_freed_message(self))
+        if _grad_enabled[0]:
+            return _wrap(data, backend, True, self)
+        return _wrap(data, backend)
+
+    def name(self):
+        return self.fn.__name__ + "Backward"
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+
+def _freed_message(ctx):
+    return (f"{ctx.name()}: trying to backward through the graph a second time (its saved values were freed "
+            "after the first backward). Pass retain_graph=True to the first backward() if you need to "
+            "backward twice, or recompute the forward pass.")
+
+
+class Function:
+    """Base class for ops. Subclasses define static ``forward(ctx, *args)`` and ``backward(ctx, grad)``.
+
+    ``forward`` receives the call's arguments (Tensors and plain values) and returns a backend
+    array or a Tensor. ``backward`` receives the output gradient as a Tensor and returns one
+    gradient (Tensor or None) per forward argument. Set ``saves_output = True`` to use
+    ``ctx.output()`` in backward. Functions have a single output.
+    """
+
+    saves_output = False
+    differentiable = True
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args):
+        from .tensor import Tensor, _wrap
+
+        backend = None
+        requires = False
+        for a in args:
+            if isinstance(a, Tensor):
+                if backend is None:
+                    backend = a.backend
+                elif a.backend is not backend:
+                    _device_mismatch(cls, args)
+                if a.requires_grad:
+                    requires = True
+        ctx = Context(cls)
+        out = cls.forward(ctx, *args)
+        if isinstance(out, Tensor):
+            backend, out = out.backend, out._data
+        if _anomaly[0]:
+            _check_finite(cls.__name__, "forward", out, backend, args)
+        if not (requires and _grad_enabled[0] and cls.differentiable):
+            return _wrap(out, backend)
+        ctx.next = tuple(
+            (a.grad_fn if a.grad_fn is not None else a) if isinstance(a, Tensor) and a.requires_grad else None
+            for a in args)
+        ctx.in_shapes = tuple(a._data.shape if isinstance(a, Tensor) else None for a in args)
+        ctx.needs_input_grad = tuple(n is not None for n in ctx.next)
+        if cls.saves_output:
+            ctx._out = (out, backend)
+        return _wrap(out, backend, True, ctx)
+
+
+def _device_mismatch(cls, args):
+    from .tensor import Tensor
+
+    desc = ", ".join(f"{tuple(a.shape)} on {a.device}" for a in args if isinstance(a, Tensor))
+    raise DeviceMismatchError(
+        f"{cls.__name__}: expected all tensors on one device, got {desc}. Move them with .to(device) first; "
+        "tinygrad_dnn never copies between devices silently.")
+
+
+def _check_finite(opname, phase, data, backend, args):
+    xp = backend.xp
+    if data.dtype in (xp.float32, xp.float64) and bool(xp.any(xp.isnan(data))):
+        from .tensor import Tensor
+
+        shapes = [tuple(a.shape) for a in args if isinstance(a, Tensor)]
+        raise FloatingPointError(
+            f"anomaly detection: {opname} produced NaN in its {phase} pass (input shapes {shapes}, "
+            f"output shape {tuple(data.shape)}). Check the inputs' domain (log/sqrt of negatives, 0/0, inf-inf).")
+
+
+# ------------------------------------------------------------------ graph walk
+def _topo_order(roots):
+    """Nodes reachable from ``roots`` (Context objects), each after every node that feeds it gradient."""
+    order, visited = [], set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        if node._freed:
+            raise GradGraphError(_freed_message(node))
+        for n in node.next:
+            if n is not None and type(n) is Context and n not in visited:
+                stack.append((n, False))
+    order.reverse()
+    return order
+
+
+def _sum_to(g, shape):
+    """Sum a broadcast gradient down to ``shape`` (the one place broadcasting is undone)."""
+    gshape = g._data.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if axes:
+        g = g.sum(dim=axes, keepdim=True)
+    if lead or g._data.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumulate=True):
+    """Propagate ``root_grads`` from ``roots`` through the graph.
+
+    accumulate=True adds into leaves' ``.grad`` (``backward``); ``capture`` maps node/leaf ids to
+    a slot in a result dict (``grad``).
+    """
+    from .tensor import Tensor
+
+    grads = {}
+    captured = {}
+    leaf_roots = []
+    for r, g in zip(roots, root_grads):
+        if r.grad_fn is None:
+            leaf_roots.append((r, g))
+        else:
+            prev = grads.get(r.grad_fn)
+            grads[r.grad_fn] = g if prev is None else prev + g
+    order = _topo_order([r.grad_fn for r in roots if r.grad_fn is not None])
+    handed = set()  # ids of arrays already stored in some leaf's .grad in this pass
+
+    def to_leaf(leaf, g):
+        if capture is not None:
+            if id(leaf) in capture:
+                prev = captured.get(id(leaf))
+                captured[id(leaf)] = g if prev is None else prev + g
+            if not accumulate:
+                return
+        if leaf.grad is None:
+            if not create_graph:
+                if id(g._data) in handed:
+                    g = Tensor._from_array(g.backend.xp.asarray(g._data, copy=True), g.backend)
+                else:
+                    g = g.detach()
+                handed.add(id(g._data))
+            leaf.grad = g
+        elif create_graph:
+            leaf.grad = leaf.grad + g
+        else:
+            leaf.grad._data = leaf.grad._data + g._data
+
+    with grad_mode.set_grad_enabled(create_graph):
+        for leaf, g in leaf_roots:
+            to_leaf(leaf, g)
+        for node in order:
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            if node._retained is not None:
+                t = node._retained()
+                if t is not None:
+                    t.grad = g if t.grad is None else t.grad + g
+            if capture is not None and id(node) in capture:
+                prev = captured.get(id(node))
+                captured[id(node)] = g if prev is None else prev + g
+            in_grads = node.fn.backward(node, g)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            if _trace[0] is not None:
+                _trace[0](node, g, in_grads)
+            for nxt, shape, gi in zip(node.next, node.in_shapes, in_grads):
+                if nxt is None or gi is None:
+                    continue
+                if not isinstance(gi, Tensor):
+                    raise TypeError(f"{node.name()}: backward must return Tensors or None, got {type(gi).__name__}")
+                if gi._data.shape != shape:
+                    gi = _sum_to(gi, shape)
+                if _anomaly[0]:
+                    _check_finite(node.fn.__name__, "backward", gi._data, gi.backend, ())
+                if type(nxt) is Context:
+                    prev = grads.get(nxt)
+                    grads[nxt] = gi if prev is None else prev + gi
+                else:
+                    to_leaf(nxt, gi)
+            if not retain_graph:
+                node._saved = ()
+                node._out = None
+                node.next = ()
+                node._freed = True
+    return captured
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (``torch.autograd.backward``)."""
+    from .tensor import Tensor
+
+    if isinstance(tensors, Tensor):
+        tensors = [tensors]
+    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors] * len(tensors)
+    roots, gs = _prepare_roots(tensors, grad_tensors, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        raise NotImplementedError("backward(inputs=...) is not supported; use tinygrad_dnn.grad(outputs, inputs)")
+    _engine(roots, gs, retain_graph, create_graph)
+
+
+def _prepare_roots(tensors, grad_tensors, who):
+    from .tensor import Tensor
+
+    roots, gs = [], []
+    for t, g in zip(tensors, grad_tensors):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"{who}: tensor of shape {tuple(t.shape)} does not require grad and has no grad_fn. "
+                "Set requires_grad=True on the leaves you differentiate with respect to, and do not compute "
+                "the loss under no_grad().")
+        if g is None:
+            if t.numel() != 1:
+                raise RuntimeError(
+                    f"{who}: grad can be implicitly created only for scalar outputs, got shape {tuple(t.shape)}. "
+                    "Pass gradient=<tensor of the same shape> (e.g. torch.ones_like(y)) or reduce first (y.sum()).")
+            g = Tensor._from_array(t.backend.xp.ones(t._data.shape, dtype=t._data.dtype, device=t.backend.device), t.backend)
+        else:
+            if not isinstance(g, Tensor):
+                from .creation import tensor as _tensor
+
+                g = _tensor(g, dtype=t.dtype, device=t.device)
+            if tuple(g.shape) != tuple(t.shape):
+                raise RuntimeError(f"{who}: gradient has shape {tuple(g.shape)} but the output has shape {tuple(t.shape)}")
+            if g.backend is not t.backend:
+                raise DeviceMismatchError(f"{who}: gradient on {g.device} but output on {t.device}")
+        roots.append(t)
+        gs.append(g)
+    return roots, gs
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """Return d(outputs)/d(inputs) without touching ``.grad`` (``torch.autograd.grad``).
+
+    With ``create_graph=True`` the result is differentiable again (for Hessian-vector products).
+    """
+    from .tensor import Tensor
+
+    if isinstance(outputs, Tensor):
+        outputs = [outputs]
+    single = isinstance(inputs, Tensor)
+    if single:
+        inputs = [inputs]
+    inputs = list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    roots, gs = _prepare_roots(outputs, grad_outputs, "grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    capture = {}
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} of shape {tuple(x.shape)} does not require grad")
+        capture[id(x.grad_fn) if x.grad_fn is not None else id(x)] = i
+    captured = _engine(roots, gs, retain_graph, create_graph, capture=capture, accumulate=False)
+    result = []
+    for i, x in enumerate(inputs):
+        g = captured.get(id(x.grad_fn) if x.grad_fn is not None else id(x))
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} of shape {tuple(x.shape)} was not used to compute the outputs. "
+                "Pass allow_unused=True to get None for it.")
+        if g is not None and not create_graph:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)

@@ -1,0 +1,444 @@
+"""Elementwise ops. Backward formulas are written with Tensor ops so they differentiate again."""
+from __future__ import annotations
+
+import math
+
+from ..function import Function
+
+
+def _d(x):
+    """Raw array of a Tensor, or the Python scalar itself."""
+    return x._data if hasattr(x, "_data") else x
+
+
+def _const(ref, arr):
+    """A constant (non-differentiable) Tensor on ``ref``'s backend."""
+    from ..tensor import _wrap
+
+    return _wrap(arr, ref.backend)
+
+
+def _mask(ref, cond):
+    """Float 0/1 constant with ``ref``'s dtype from a boolean array."""
+    return _const(ref, ref.backend.xp.astype(cond, ref._data.dtype))
+
+
+# ----------------------------------------------------------------- arithmetic
+class Add(Function):
+    """z = a + b;  dz/da = 1, dz/db = 1 (broadcast undone by the engine)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _d(a) + _d(b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Function):
+    """z = a - b;  dz/da = 1, dz/db = -1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _d(a) - _d(b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """z = a * b;  dz/da = b, dz/db = a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx_tensor(a) else None, b if ctx_tensor(b) else None)
+        ctx.scalars = (a, b)
+        return _d(a) * _d(b)
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.saved_tensors
+        a = sa if sa is not None else ctx.scalars[0]
+        b = sb if sb is not None else ctx.scalars[1]
+        need = ctx.needs_input_grad
+        return (g * b if need[0] else None), (g * a if need[1] else None)
+
+
+class Div(Function):
+    """z = a / b;  dz/da = 1/b, dz/db = -a/b^2."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx_tensor(a) else None, b if ctx_tensor(b) else None)
+        ctx.scalars = (a, b)
+        return _d(a) / _d(b)
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.saved_tensors
+        a = sa if sa is not None else ctx.scalars[0]
+        b = sb if sb is not None else ctx.scalars[1]
+        need = ctx.needs_input_grad
+        ga = g / b if need[0] else None
+        gb = -g * a / (b * b) if need[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    """z = -a."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return -a._data
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class PowScalar(Function):
+    """z = a^p for a constant p;  dz/da = p a^(p-1)."""
+
+    @staticmethod
+    def forward(ctx, a, p):
+        ctx.save_for_backward(a)
+        ctx.p = p
+        if p == 2:
+            return a._data * a._data
+        return a._data ** p
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        p = ctx.p
+        if p == 2:
+            return g * (2.0 * a), None
+        if p == 1:
+            return g, None
+        return g * (p * a ** (p - 1)), None
+
+
+class Pow(Function):
+    """z = a^b (both may be tensors);  dz/da = b a^(b-1), dz/db = a^b log a (needs a > 0)."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx_tensor(a) else None, b if ctx_tensor(b) else None)
+        ctx.scalars = (a, b)
+        return _d(a) ** _d(b)
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.saved_tensors
+        a = sa if sa is not None else ctx.scalars[0]
+        b = sb if sb is not None else ctx.scalars[1]
+        need = ctx.needs_input_grad
+        ga = g * b * a ** (b - 1) if need[0] else None
+        if need[1]:
+            loga = a.log() if sa is not None else math.log(a)
+            gb = g * ctx.output() * loga
+        else:
+            gb = None
+        return ga, gb
+
+
+def ctx_tensor(x):
+    return hasattr(x, "_data")
+
+
+# ------------------------------------------------------------------- unary math
+class Exp(Function):
+    """y = e^x;  dy/dx = y."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.backend.xp.exp(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.output()
+
+
+class Log(Function):
+    """y = ln x;  dy/dx = 1/x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.backend.xp.log(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / x
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dy/dx = 1 / (2 y)."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.backend.xp.sqrt(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g / (2.0 * ctx.output())
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x) (0 at 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.backend.xp.abs(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * _const(x, x.backend.xp.sign(x._data))
+
+
+class Sign(Function):
+    """y = sign(x);  dy/dx = 0 almost everywhere (no signal flows)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.backend.xp.sign(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0.0
+
+
+class Sin(Function):
+    """y = sin x;  dy/dx = cos x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.backend.xp.sin(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.cos()
+
+
+class Cos(Function):
+    """y = cos x;  dy/dx = -sin x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.backend.xp.cos(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return -(g * x.sin())
+
+
+class Tanh(Function):
+    """y = tanh x;  dy/dx = 1 - y^2."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.backend.xp.tanh(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        y = ctx.output()
+        return g * (1.0 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x), computed stably;  dy/dx = y (1 - y)."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = x.backend.xp
+        # 0.5 * (1 + tanh(x/2)) never overflows
+        return 0.5 * (xp.tanh(0.5 * x._data) + 1.0)
+
+    @staticmethod
+    def backward(ctx, g):
+        y = ctx.output()
+        return g * (y * (1.0 - y))
+
+
+class Relu(Function):
+    """y = max(x, 0);  dy/dx = 1 if x > 0 else 0."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = x.backend.xp
+        return xp.maximum(x._data, xp.zeros((), dtype=x._data.dtype, device=x.backend.device)) \
+            if x.backend.name == "strict" else xp.maximum(x._data, 0)
+
+    @staticmethod
+    def backward(ctx, g):
+        y = ctx._out[0]
+        return g * _mask(g, y > 0)
+
+
+class LeakyRelu(Function):
+    """y = x if x > 0 else slope * x;  dy/dx = 1 or slope."""
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        xp = x.backend.xp
+        return xp.where(x._data > 0, x._data, x._data * slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        pos = _mask(x, x._data > 0)
+        return g * (pos * (1.0 - ctx.slope) + ctx.slope), None
+
+
+class Elu(Function):
+    """y = x if x > 0 else alpha (e^x - 1);  dy/dx = 1 or alpha e^x."""
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        xp = x.backend.xp
+        return xp.where(x._data > 0, x._data, alpha * xp.expm1(xp.minimum(x._data, xp.zeros_like(x._data))))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        pos = _mask(x, x._data > 0)
+        neg = x.clamp(max=0.0).exp() * ctx.alpha
+        return g * (pos + (1.0 - pos) * neg), None
+
+
+class NormalCdf(Function):
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2;  dPhi/dx = exp(-x^2/2) / sqrt(2 pi)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return 0.5 * (1.0 + x.backend.erf(x._data * (1.0 / math.sqrt(2.0))))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * ((x * x) * -0.5).exp() * (1.0 / math.sqrt(2.0 * math.pi))
+
+
+class Softplus(Function):
+    """y = log(1 + e^(beta x)) / beta (y = x where beta x > threshold);  dy/dx = sigmoid(beta x)."""
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        xp = x.backend.xp
+        bx = x._data * beta
+        soft = xp.logaddexp(xp.zeros_like(bx), bx) / beta
+        return xp.where(bx > threshold, x._data, soft)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        lin = _mask(x, x._data * ctx.beta > ctx.threshold)
+        return g * (lin + (1.0 - lin) * (x * ctx.beta).sigmoid()), None, None
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return x.backend.xp.clip(x._data, min=lo, max=hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        d = x._data
+        inside = d == d
+        if ctx.lo is not None:
+            inside = inside & (d >= ctx.lo)
+        if ctx.hi is not None:
+            inside = inside & (d <= ctx.hi)
+        return g * _mask(x, inside), None, None
+
+
+class Maximum(Function):
+    """z = max(a, b) elementwise; the gradient goes to the larger input, split 1/2-1/2 on ties."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a.backend.xp.maximum(a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        w = _mask(a, a._data > b._data) + 0.5 * _mask(a, a._data == b._data)
+        return g * w, g * (1.0 - w)
+
+
+class Minimum(Function):
+    """z = min(a, b) elementwise; ties split 1/2-1/2."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a.backend.xp.minimum(a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        w = _mask(a, a._data < b._data) + 0.5 * _mask(a, a._data == b._data)
+        return g * w, g * (1.0 - w)
+
+
+class Where(Function):
+    """z = a where cond else b;  dz/da = cond, dz/db = not cond."""
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.cond = cond._data
+        return a.backend.xp.where(cond._data, a._data, b._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        m = _mask(g, ctx.cond)
+        need = ctx.needs_input_grad
+        return None, (g * m if need[1] else None), (g * (1.0 - m) if need[2] else None)
+
+
+class Cast(Function):
+    """y = x converted to another dtype; the gradient is converted back."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.in_dtype = x.dtype
+        return x.backend.xp.astype(x._data, dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.to(ctx.in_dtype), None

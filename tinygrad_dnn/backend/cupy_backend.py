@@ -1,0 +1,69 @@
+"""CuPy backend: devices ``cuda`` / ``cuda:N``. Loaded only when cupy imports and a GPU answers."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Backend
+
+
+class CupyBackend(Backend):
+    name = "cupy"
+
+    def __init__(self, index: int = 0):
+        import cupy
+
+        try:  # the Array API names (permute_dims, concat, astype...) on older CuPy
+            import array_api_compat.cupy as xp
+        except ImportError:  # pragma: no cover - depends on the install
+            xp = cupy
+        self.cupy = cupy
+        self.xp = xp
+        self.index = index
+        self.device = cupy.cuda.Device(index)
+
+    def _on(self):
+        return self.cupy.cuda.Device(self.index)
+
+    def from_host(self, arr, dtype=None):
+        with self._on():
+            return self.cupy.asarray(np.asarray(arr), dtype=dtype)
+
+    def asarray(self, obj, dtype=None):
+        with self._on():
+            return self.cupy.asarray(obj, dtype=dtype)
+
+    def to_host(self, arr):
+        return self.cupy.asnumpy(arr)
+
+    def is_array(self, obj):
+        return isinstance(obj, self.cupy.ndarray)
+
+    def index_add(self, shape, dtype, key, values):
+        import cupyx
+
+        with self._on():
+            out = self.cupy.zeros(shape, dtype=dtype)
+            cupyx.scatter_add(out, key, values)
+            return out
+
+    def sliding_windows(self, x, window_shape, axes):
+        from cupy.lib.stride_tricks import sliding_window_view
+
+        return sliding_window_view(x, window_shape, axis=axes)
+
+    def erf(self, x):
+        import cupyx.scipy.special
+
+        return cupyx.scipy.special.erf(x)
+
+    def synchronize(self):
+        self.cupy.cuda.Device(self.index).synchronize()
+
+
+def cuda_available() -> bool:
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False

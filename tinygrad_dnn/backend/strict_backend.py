@@ -1,0 +1,61 @@
+"""Strict Array API backend (array-api-strict on its non-CPU device ``device1``).
+
+Used by the test suite: an op that calls a NumPy-only function, or converts an array to
+the host without saying so, fails here, as it would on CuPy. The kernels the Array API lacks
+are implemented by *explicit* conversion through the CPU device and DLPack.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Backend, host_index_add
+
+
+class StrictBackend(Backend):
+    name = "strict"
+    device_name = "strict"
+
+    def __init__(self):
+        import array_api_strict as xp
+
+        self.xp = xp
+        self.device = xp.Device("device1")
+        self._cpu = xp.Device("CPU_DEVICE")
+
+    def from_host(self, arr, dtype=None):
+        arr = np.ascontiguousarray(arr)
+        if dtype is not None:
+            arr = arr.astype(self._np_dtype(dtype), copy=False)
+        return self.xp.asarray(arr, device=self.device)
+
+    def asarray(self, obj, dtype=None):
+        if isinstance(obj, (np.ndarray, np.generic)):
+            return self.from_host(np.asarray(obj), dtype)
+        return self.xp.asarray(obj, dtype=dtype, device=self.device)
+
+    def to_host(self, arr):
+        return np.from_dlpack(arr.to_device(self._cpu)).copy()
+
+    def is_array(self, obj):
+        return isinstance(obj, self.xp.__array_namespace_info__().__class__) or type(obj).__name__ == "Array"
+
+    def _np_dtype(self, dtype):
+        if isinstance(dtype, np.dtype) or (isinstance(dtype, type) and issubclass(dtype, np.generic)):
+            return dtype
+        return np.dtype(str(dtype).split(".")[-1])
+
+    def index_add(self, shape, dtype, key, values):
+        host_key = tuple(self.to_host(k) if self.is_array(k) else k for k in key)
+        out = host_index_add(shape, self._np_dtype(dtype), host_key, self.to_host(values))
+        return self.from_host(out)
+
+    def sliding_windows(self, x, window_shape, axes):
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        view = sliding_window_view(self.to_host(x), window_shape, axis=axes)
+        return self.from_host(view)
+
+    def erf(self, x):
+        from .numpy_backend import _erf_np
+
+        return self.from_host(_erf_np(self.to_host(x)))

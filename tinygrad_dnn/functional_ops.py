@@ -1,0 +1,70 @@
+"""Module-level forms of the tensor methods: ``torch.exp(x)``, ``torch.sum(x, dim=1)``...
+
+Each one calls the method of the same name, so the math lives in one place (``autograd.ops``).
+"""
+from __future__ import annotations
+
+from .autograd.tensor import Tensor, matmul  # noqa: F401
+
+_METHODS = [
+    "exp", "log", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tanh", "sigmoid", "relu", "square", "log1p",
+    "expm1", "clamp", "clip", "maximum", "minimum", "sum", "mean", "var", "std", "amax", "amin", "max", "min",
+    "prod", "logsumexp", "argmax", "argmin", "softmax", "log_softmax", "reshape", "flatten", "permute",
+    "transpose", "squeeze", "unsqueeze", "broadcast_to", "split", "chunk", "unbind", "norm", "neg",
+    "reciprocal", "all", "any", "t", "pow", "sub", "mul", "div", "add",
+]
+
+
+def _make(name):
+    def f(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    f.__name__ = name
+    f.__qualname__ = name
+    f.__doc__ = f"``{name}(input, ...)`` is ``input.{name}(...)``; see :meth:`Tensor.{name}`."
+    return f
+
+
+for _n in _METHODS:
+    globals()[_n] = _make(_n)
+
+__all__ = list(_METHODS) + ["matmul", "mm", "bmm", "dot", "outer", "lt", "le", "gt", "ge", "eq", "ne"]
+
+
+def mm(a, b):
+    return matmul(a, b)
+
+
+bmm = mm
+
+
+def dot(a, b):
+    return matmul(a, b)
+
+
+def outer(a, b):
+    return a.unsqueeze(-1) * b
+
+
+def lt(a, b):
+    return a < b
+
+
+def le(a, b):
+    return a <= b
+
+
+def gt(a, b):
+    return a > b
+
+
+def ge(a, b):
+    return a >= b
+
+
+def eq(a, b):
+    return a == b
+
+
+def ne(a, b):
+    return a != b

@@ -1,0 +1,1 @@
+"""Neural-network modules (see issue 3)."""

@@ -1,0 +1,1 @@
+"""Optimizers, schedules and clipping (see issue 4)."""
