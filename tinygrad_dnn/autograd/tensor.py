@@ -933,6 +933,8 @@ def _normalize_key(t, key):
             out.append(builtins.int(k))
         else:
             raise IndexError(f"unsupported index of type {type(k).__name__}")
+    if len(out) < t.ndim:  # the Array API wants every dim indexed (bool masks already expanded)
+        out += [slice(None)] * (t.ndim - len(out))
     if inserts and advanced:
         raise IndexError("combining None with integer-array or boolean indexing is not supported; "
                          "index first, then unsqueeze()")

@@ -23,7 +23,7 @@ class StrictBackend(Backend):
         self._cpu = xp.Device("CPU_DEVICE")
 
     def from_host(self, arr, dtype=None):
-        arr = np.ascontiguousarray(arr)
+        arr = np.array(arr, copy=True, order="C")
         if dtype is not None:
             arr = arr.astype(self._np_dtype(dtype), copy=False)
         return self.xp.asarray(arr, device=self.device)

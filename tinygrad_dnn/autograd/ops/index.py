@@ -10,6 +10,14 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, x, key, advanced):
         ctx.shape, ctx.key, ctx.advanced = x._data.shape, key, advanced
+        if advanced:
+            axis = _single_array_axis(key)
+            if axis is not None:  # x[:, idx] as a take: the portable form of integer-array indexing
+                xp = x.backend.xp
+                idx = key[axis]
+                flat = xp.take(x._data, xp.reshape(idx, (-1,)), axis=axis)
+                shp = x._data.shape
+                return xp.reshape(flat, shp[:axis] + tuple(idx.shape) + shp[axis + 1:])
         return x._data[key]
 
     @staticmethod
@@ -33,3 +41,19 @@ class IndexAdd(Function):
     @staticmethod
     def backward(ctx, gg):
         return GetItem.apply(gg, ctx.key, ctx.advanced), None, None, None
+
+
+def _single_array_axis(key):
+    """Axis of the only index array in ``key`` if every other entry is a full slice, else None."""
+    axis = None
+    for i, k in enumerate(key):
+        if isinstance(k, slice):
+            if k != slice(None):
+                return None
+        elif isinstance(k, int):
+            return None
+        elif axis is None:
+            axis = i
+        else:
+            return None
+    return axis

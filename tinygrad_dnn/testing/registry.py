@@ -1,0 +1,202 @@
+"""The op registry: every differentiable op with sample inputs, a domain, and an optional PyTorch twin.
+
+``OPS`` drives the gradient-check suite (first and second order, every backend), the PyTorch
+parity tests and ``tinygrad-dnn gradcheck``. A meta-test walks the graphs these specs build and
+fails if any ``Function`` subclass in the package is not exercised.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..backend import get_backend
+
+_hxp = get_backend("cpu").xp
+
+
+@dataclass
+class OpSpec:
+    """One checkable case.
+
+    name: unique id;  fn(*tensors) -> Tensor (or tuple);  shapes: input shapes;
+    domain: 'real' (N(0,1)), 'nonzero' (|x| in [0.2, 1.5], random sign: keeps away from kinks),
+    'positive' (U[0.5, 2]) or 'unit' (U[-0.9, 0.9]); second_order: run gradgradcheck;
+    torch_fn(torch, *tensors): the same computation in PyTorch, for parity tests;
+    nondiff: indices of inputs that are not differentiated (labels, masks) and their makers.
+    """
+
+    name: str
+    fn: Callable
+    shapes: list
+    domain: str = "real"
+    second_order: bool = True
+    torch_fn: Callable | None = None
+    consts: dict = field(default_factory=dict)  # input index -> callable(rng) -> host array (no grad)
+    atol: float = 1e-5
+    rtol: float = 1e-3
+
+    def make_inputs(self, device, dtype="float64", seed=0):
+        from .. import tensor
+
+        rng = _hxp.random.default_rng(seed)
+        out = []
+        for i, shape in enumerate(self.shapes):
+            if i in self.consts:
+                out.append(tensor(self.consts[i](rng), device=device))
+                continue
+            if self.domain == "positive":
+                a = rng.uniform(0.5, 2.0, size=shape)
+            elif self.domain == "nonzero":
+                a = rng.uniform(0.2, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+            elif self.domain == "unit":
+                a = rng.uniform(-0.9, 0.9, size=shape)
+            else:
+                a = rng.standard_normal(shape)
+            out.append(tensor(a, dtype=dtype, device=device, requires_grad=True))
+        return out
+
+
+OPS: list[OpSpec] = []
+
+
+def register_op(spec: OpSpec) -> OpSpec:
+    """Add a spec (a student's own op can join the suite this way)."""
+    if any(s.name == spec.name for s in OPS):
+        raise ValueError(f"register_op: an op named {spec.name!r} is already registered")
+    OPS.append(spec)
+    return spec
+
+
+def _r(name, fn, shapes, domain="real", second_order=True, torch_fn=None, **kw):
+    register_op(OpSpec(name, fn, shapes, domain, second_order, torch_fn, **kw))
+
+
+# --------------------------------------------------------------- core ops
+def _core():
+    from ..autograd.ops.index import IndexAdd
+
+    A, B = (3, 4), (4,)
+    _r("add", lambda a, b: a + b, [A, B], torch_fn=lambda t, a, b: a + b)
+    _r("add_scalar", lambda a: 2.5 + a, [A], torch_fn=lambda t, a: 2.5 + a)
+    _r("sub", lambda a, b: a - b, [(2, 1, 4), (3, 1)], torch_fn=lambda t, a, b: a - b)
+    _r("rsub_scalar", lambda a: 1.0 - a, [A], torch_fn=lambda t, a: 1.0 - a)
+    _r("mul", lambda a, b: a * b, [A, (3, 1)], torch_fn=lambda t, a, b: a * b)
+    _r("mul_scalar", lambda a: a * 3.0, [A], torch_fn=lambda t, a: a * 3.0)
+    _r("div", lambda a, b: a / b, [A, B], "nonzero", torch_fn=lambda t, a, b: a / b)
+    _r("rdiv_scalar", lambda a: 2.0 / a, [A], "nonzero", torch_fn=lambda t, a: 2.0 / a)
+    _r("neg", lambda a: -a, [A], torch_fn=lambda t, a: -a)
+    _r("pow_scalar", lambda a: a ** 3, [A], torch_fn=lambda t, a: a ** 3)
+    _r("pow_square", lambda a: a ** 2, [A], torch_fn=lambda t, a: a ** 2)
+    _r("pow_frac", lambda a: a ** 1.5, [A], "positive", torch_fn=lambda t, a: a ** 1.5)
+    _r("pow_tensor", lambda a, b: a ** b, [A, B], "positive", torch_fn=lambda t, a, b: a ** b)
+    _r("rpow_scalar", lambda a: 2.0 ** a, [A], torch_fn=lambda t, a: 2.0 ** a)
+    _r("matmul_2d", lambda a, b: a @ b, [(3, 4), (4, 2)], torch_fn=lambda t, a, b: a @ b)
+    _r("matmul_batched", lambda a, b: a @ b, [(2, 3, 4), (4, 2)], torch_fn=lambda t, a, b: a @ b)
+    _r("matmul_bcast", lambda a, b: a @ b, [(2, 1, 3, 4), (3, 4, 2)], torch_fn=lambda t, a, b: a @ b)
+    _r("matmul_vec_mat", lambda a, b: a @ b, [(4,), (4, 3)], torch_fn=lambda t, a, b: a @ b)
+    _r("matmul_mat_vec", lambda a, b: a @ b, [(3, 4), (4,)], torch_fn=lambda t, a, b: a @ b)
+    _r("matmul_dot", lambda a, b: a @ b, [(4,), (4,)], torch_fn=lambda t, a, b: a @ b)
+    _r("matmul_vec_batched", lambda a, b: a @ b, [(4,), (2, 4, 3)], torch_fn=lambda t, a, b: a @ b)
+    for name, dom in [("exp", "real"), ("log", "positive"), ("sqrt", "positive"), ("abs", "nonzero"),
+                      ("sin", "real"), ("cos", "real"), ("tanh", "real"), ("sigmoid", "real"),
+                      ("relu", "nonzero"), ("rsqrt", "positive"), ("log1p", "positive"), ("expm1", "real"),
+                      ("square", "real"), ("reciprocal", "nonzero")]:
+        _r(name, (lambda n: lambda a: getattr(a, n)())(name), [A], dom,
+           torch_fn=(lambda n: lambda t, a: getattr(a, n)())(name))
+    _r("sign", lambda a: a.sign() * a, [A], "nonzero", torch_fn=lambda t, a: a.sign() * a)
+    _r("clamp", lambda a: a.clamp(-0.5, 0.5), [A], "nonzero", torch_fn=lambda t, a: a.clamp(-0.5, 0.5),
+       consts={})
+    _r("clamp_min", lambda a: a.clamp(min=0.1), [A], "nonzero", torch_fn=lambda t, a: a.clamp(min=0.1))
+    _r("maximum", lambda a, b: a.maximum(b), [A, A], torch_fn=lambda t, a, b: t.maximum(a, b))
+    _r("minimum", lambda a, b: a.minimum(b), [A, A], torch_fn=lambda t, a, b: t.minimum(a, b))
+    _r("cast_f32_f64", lambda a: (a.float() * 1.0).double() + a, [A], atol=1e-4, rtol=1e-2,
+       torch_fn=lambda t, a: a.float().double() + a)
+    _r("clone", lambda a: a.clone() * a, [A], torch_fn=lambda t, a: a.clone() * a)
+    # reductions
+    _r("sum_all", lambda a: a.sum(), [A], torch_fn=lambda t, a: a.sum())
+    _r("sum_dim", lambda a: a.sum(dim=1), [A], torch_fn=lambda t, a: a.sum(dim=1))
+    _r("sum_dims_keepdim", lambda a: a.sum(dim=(0, 2), keepdim=True), [(2, 3, 4)],
+       torch_fn=lambda t, a: a.sum(dim=(0, 2), keepdim=True))
+    _r("mean_dim", lambda a: a.mean(dim=-1, keepdim=True), [A], torch_fn=lambda t, a: a.mean(dim=-1, keepdim=True))
+    _r("mean_all", lambda a: a.mean(), [A], torch_fn=lambda t, a: a.mean())
+    _r("var", lambda a: a.var(dim=0), [A], torch_fn=lambda t, a: a.var(dim=0))
+    _r("var_biased", lambda a: a.var(dim=1, correction=0), [A], torch_fn=lambda t, a: a.var(dim=1, correction=0))
+    _r("std", lambda a: a.std(), [A], torch_fn=lambda t, a: a.std())
+    _r("amax", lambda a: a.amax(dim=1), [A], torch_fn=lambda t, a: a.amax(dim=1))
+    _r("amin_all", lambda a: a.amin(), [A], torch_fn=lambda t, a: a.amin())
+    _r("max_dim", lambda a: a.max(dim=0).values, [A], torch_fn=lambda t, a: a.max(dim=0).values)
+    _r("prod", lambda a: a.prod(dim=1), [A], "nonzero", torch_fn=lambda t, a: a.prod(dim=1))
+    _r("logsumexp", lambda a: a.logsumexp(dim=1), [A], torch_fn=lambda t, a: a.logsumexp(dim=1))
+    _r("norm", lambda a: a.norm(), [A], torch_fn=lambda t, a: a.norm())
+    _r("softmax", lambda a: a.softmax(dim=1), [A], torch_fn=lambda t, a: a.softmax(dim=1))
+    _r("softmax_dim0", lambda a: a.softmax(dim=0), [(3, 4, 2)], torch_fn=lambda t, a: a.softmax(dim=0))
+    _r("log_softmax", lambda a: a.log_softmax(dim=-1), [A], torch_fn=lambda t, a: a.log_softmax(dim=-1))
+    # shape
+    _r("reshape", lambda a: a.reshape(2, 6) * 1.5, [A], torch_fn=lambda t, a: a.reshape(2, 6) * 1.5)
+    _r("permute", lambda a: a.permute(2, 0, 1), [(2, 3, 4)], torch_fn=lambda t, a: a.permute(2, 0, 1))
+    _r("transpose", lambda a: a.transpose(0, 1) @ a, [A], torch_fn=lambda t, a: a.transpose(0, 1) @ a)
+    _r("expand", lambda a: a.expand(2, 3, 4), [(3, 1)], torch_fn=lambda t, a: a.expand(2, 3, 4))
+    _r("squeeze_unsqueeze", lambda a: a.unsqueeze(0).squeeze(1), [(3, 1, 2)],
+       torch_fn=lambda t, a: a.unsqueeze(0).squeeze(1))
+    _r("flatten", lambda a: a.flatten(1), [(2, 3, 2)], torch_fn=lambda t, a: a.flatten(1))
+    _r("getitem_basic", lambda a: a[1:, ::2], [A], torch_fn=lambda t, a: a[1:, ::2])
+    _r("getitem_int_none_ellipsis", lambda a: a[..., 1, None], [(2, 3, 4)], torch_fn=lambda t, a: a[..., 1, None])
+    _r("getitem_int_array_repeat", lambda a: a[_idx(a, [0, 2, 0, 0])], [A],
+       torch_fn=lambda t, a: a[t.tensor([0, 2, 0, 0])])
+    _r("getitem_bool_mask", lambda a: a[a.detach() > 0], [A], "nonzero", torch_fn=lambda t, a: a[a.detach() > 0])
+    _r("getitem_pairs", lambda a: a[_idx(a, [0, 1, 1]), _idx(a, [3, 0, 0])], [A],
+       torch_fn=lambda t, a: a[t.tensor([0, 1, 1]), t.tensor([3, 0, 0])])
+    _r("index_add_adjoint", lambda g: IndexAdd.apply(g, (3, 4), (_idx(g, [0, 2, 0])._data, slice(None)), True), [(3, 4)])
+    _r("cat", lambda a, b: _cat(a, b), [(2, 3), (1, 3)], torch_fn=lambda t, a, b: t.cat([a, b], dim=0))
+    _r("stack", lambda a, b: _stack(a, b), [A, A], torch_fn=lambda t, a, b: t.stack([a, b], dim=1))
+    _r("split", lambda a: a.split(2, dim=1)[1] * 2.0, [(3, 5)], torch_fn=lambda t, a: a.split(2, dim=1)[1] * 2.0)
+    _r("pad", lambda a: _pad(a), [A], torch_fn=lambda t, a: t.nn.functional.pad(a, (1, 2, 0, 1)))
+    _r("where", lambda a, b: _where(a, b), [A, A], torch_fn=lambda t, a, b: t.where(a > b, a, b * 2))
+    _r("repeat", lambda a: a.repeat(2, 1), [(2, 3)], torch_fn=lambda t, a: a.repeat(2, 1))
+    _r("leaky_relu", lambda a: _F("leaky_relu")(a, 0.1), [A], "nonzero",
+       torch_fn=lambda t, a: t.nn.functional.leaky_relu(a, 0.1))
+    _r("elu", lambda a: _F("elu")(a, 1.3), [A], "nonzero", torch_fn=lambda t, a: t.nn.functional.elu(a, 1.3))
+    _r("gelu", lambda a: _F("gelu")(a), [A], torch_fn=lambda t, a: t.nn.functional.gelu(a))
+    _r("gelu_tanh", lambda a: _F("gelu")(a, approximate="tanh"), [A],
+       torch_fn=lambda t, a: t.nn.functional.gelu(a, approximate="tanh"))
+    _r("softplus", lambda a: _F("softplus")(a * 5.0, beta=2.0), [A],
+       torch_fn=lambda t, a: t.nn.functional.softplus(a * 5.0, beta=2.0))
+
+
+def _idx(ref, values):
+    from .. import tensor
+
+    return tensor(values, device=ref.device)
+
+
+def _cat(a, b):
+    from .. import cat
+
+    return cat([a, b], dim=0)
+
+
+def _stack(a, b):
+    from .. import stack
+
+    return stack([a, b], dim=1)
+
+
+def _pad(a):
+    from ..autograd.creation import pad
+
+    return pad(a, (1, 2, 0, 1))
+
+
+def _where(a, b):
+    from .. import where
+
+    return where(a.detach() > b.detach(), a, b * 2)
+
+
+def _F(name):
+    from ..nn import functional
+
+    return getattr(functional, name)
+
+
+_core()
