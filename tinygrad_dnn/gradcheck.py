@@ -88,15 +88,15 @@ def _host(x):
 
 def numerical_grad(f, x, eps=1e-6):
     """Central-difference gradient of a scalar function ``f(x)`` with respect to tensor ``x``."""
-    base = x.backend.to_host(x._data).astype(_hxp.float64)
-    out = _hxp.zeros_like(base)
+    base = x.backend.to_host(x._data).copy()  # keep the dtype: float32 rounding is the point
+    out = _hxp.zeros(base.shape, dtype=_hxp.float64)
     flat = base.reshape(-1)
     for j in range(flat.size):
         old = flat[j]
         flat[j] = old + eps
-        fp = float(f(_wrap(x.backend.from_host(base.astype(base.dtype)), x.backend)).item())
+        fp = float(f(_wrap(x.backend.from_host(base.copy()), x.backend)).item())
         flat[j] = old - eps
-        fm = float(f(_wrap(x.backend.from_host(base.astype(base.dtype)), x.backend)).item())
+        fm = float(f(_wrap(x.backend.from_host(base.copy()), x.backend)).item())
         flat[j] = old
         out.reshape(-1)[j] = (fp - fm) / (2 * eps)
     return _wrap(x.backend.from_host(out), x.backend)

@@ -12,3 +12,4 @@ from .creation import *  # noqa: F401,F403
 from .creation import (arange, cat, empty, eye, full, linspace, manual_seed, ones, rand, randint, randn, stack,
                        tensor, zeros)
 from .higher import hvp, jvp, vjp, hessian, jacobian
+from .graph import to_dot, to_mermaid, to_text, trace_backward

@@ -229,7 +229,9 @@ def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumul
                 return
         if leaf.grad is None:
             if not create_graph:
-                if id(g._data) in handed:
+                # .grad must own its array: users zero it in place, and a view could alias
+                # another leaf's gradient or a broadcast (read-only) array.
+                if id(g._data) in handed or not g.backend.owns(g._data):
                     g = Tensor._from_array(g.backend.xp.asarray(g._data, copy=True), g.backend)
                 else:
                     g = g.detach()

@@ -265,6 +265,12 @@ class Tensor:
     def _coerce(self, other, op):
         """Make ``other`` usable in a binary op: same backend, PyTorch-style dtype promotion."""
         if isinstance(other, Tensor):
+            if other.backend is not self.backend:
+                from .function import _device_mismatch
+
+                _device_mismatch(type(_OPNAMES.get(op, op), (), {}), (self, other))
+            if other._data.shape != self._data.shape:
+                _check_broadcast(op, self._data.shape, other._data.shape)
             if other._data.dtype != self._data.dtype:
                 d = _dt.promote(self.dtype, other.dtype)
                 a = self if self.dtype is d else self.to(d)
@@ -864,6 +870,19 @@ class ToDevice(Function):
     @staticmethod
     def backward(ctx, g):
         return g.to(ctx.src.dev), None
+
+
+_OPNAMES = {"add": "Add", "sub": "Sub", "mul": "Mul", "div": "Div", "pow": "Pow", "matmul": "MatMul",
+             "maximum": "Maximum", "minimum": "Minimum", "compare": "Compare", "where": "Where"}
+
+
+def _check_broadcast(op, a, b):
+    if op == "matmul":
+        return
+    for x, y in zip(reversed(a), reversed(b)):
+        if x != y and x != 1 and y != 1:
+            raise ValueError(f"{_OPNAMES.get(op, op)}: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together "
+                             f"(sizes {x} and {y} differ and neither is 1). Reshape or unsqueeze one operand.")
 
 
 def _infer_shape(shape, numel, op, old):

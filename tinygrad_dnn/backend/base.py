@@ -58,6 +58,10 @@ class Backend:
     def erf(self, x):
         raise NotImplementedError
 
+    def owns(self, arr) -> bool:
+        """True if ``arr`` owns its writable memory (is not a view); conservative default: False."""
+        return False
+
     def synchronize(self):
         """Block until queued device work is done (no-op on the CPU)."""
 

@@ -38,6 +38,9 @@ class CupyBackend(Backend):
     def is_array(self, obj):
         return isinstance(obj, self.cupy.ndarray)
 
+    def owns(self, arr):
+        return arr.base is None
+
     def index_add(self, shape, dtype, key, values):
         import cupyx
 

@@ -26,6 +26,9 @@ class NumpyBackend(Backend):
     def is_array(self, obj):
         return isinstance(obj, np.ndarray)
 
+    def owns(self, arr):
+        return arr.flags.owndata and arr.flags.writeable
+
     def index_add(self, shape, dtype, key, values):
         return host_index_add(shape, dtype, key, values)
 

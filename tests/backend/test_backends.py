@@ -1,0 +1,42 @@
+import pytest
+
+import tinygrad_dnn as torch
+from tinygrad_dnn.backend import Device, get_backend
+
+
+def test_device_parsing_and_equality():
+    assert Device("cuda:1").index == 1 and Device("cuda").index == 0
+    assert Device("cpu") == "cpu" and str(Device("strict")) == "strict"
+    assert torch.device("cpu") == torch.ones(1).device
+
+
+def test_index_add_accumulates_repeated_indices(device):
+    b = get_backend(device)
+    idx = b.asarray([0, 0, 2])
+    vals = b.asarray([1.0, 2.0, 3.0])
+    out = b.to_host(b.index_add((3,), vals.dtype, (idx,), vals))
+    assert out.tolist() == [3.0, 0.0, 3.0]
+
+
+def test_sliding_windows_shape(device):
+    b = get_backend(device)
+    x = b.from_host(__import__("numpy").arange(10.0))
+    w = b.sliding_windows(x, (3,), (0,))
+    assert tuple(w.shape) == (8, 3)
+
+
+def test_rng_state_round_trip():
+    torch.manual_seed(5)
+    s = torch.get_rng_state()
+    a = torch.rand(3).tolist()
+    torch.set_rng_state(s)
+    assert torch.rand(3).tolist() == a
+
+
+@pytest.mark.gpu
+def test_cupy_backend_runs_a_graph():
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    x = torch.randn(4, 3, device="cuda", requires_grad=True)
+    (x * x).sum().backward()
+    assert x.grad.device == torch.device("cuda:0")
