@@ -32,10 +32,26 @@ _ALIASES = {"float": float32, "double": float64, "half": float16, "long": int64,
 _default = [float32]
 
 
+_CACHE: dict = {}
+
+
 def get_dtype(dtype) -> DType | None:
     """Normalize a dtype given as DType, name, Python type or any backend dtype object."""
     if dtype is None or isinstance(dtype, DType):
         return dtype
+    try:
+        return _CACHE[dtype]
+    except (KeyError, TypeError):
+        pass
+    d = _lookup(dtype)
+    try:
+        _CACHE[dtype] = d
+    except TypeError:
+        pass
+    return d
+
+
+def _lookup(dtype):
     if dtype is float:
         return _default[0]
     if dtype is int:

@@ -25,6 +25,12 @@ from . import grad_mode
 from .grad_mode import _anomaly, _grad_enabled
 
 _trace = [None]  # a callable receiving one line per backward step, or None
+Tensor = _wrap = None  # bound by tensor.py once the class exists (avoids an import on the hot path)
+
+
+def _bind(tensor_cls, wrap):
+    global Tensor, _wrap
+    Tensor, _wrap = tensor_cls, wrap
 
 
 class GradGraphError(RuntimeError):
@@ -38,19 +44,23 @@ class DeviceMismatchError(RuntimeError):
 class Context:
     """Per-call storage (``ctx``) and graph node (``tensor.grad_fn``)."""
 
-    __slots__ = ("fn", "next", "in_shapes", "needs_input_grad", "_saved", "_versions",
-                 "_out", "_freed", "_retained", "__dict__", "__weakref__")
+    # class-level defaults keep node creation to a single attribute store
+    _saved = ()
+    _versions = ()
+    _freed = False
+    _retained = None
+    _out = None
+    next = ()
+    in_shapes = ()
+    needs_input_grad = ()
 
     def __init__(self, fn):
         self.fn = fn
-        self._saved = ()
-        self._freed = False
-        self._retained = None
 
     def save_for_backward(self, *tensors):
         """Keep tensors for ``backward``; modifying one in place afterwards is an error."""
         self._saved = tensors
-        self._versions = tuple(t._version if t is not None else 0 for t in tensors)
+        self._versions = [0 if t is None else t._version for t in tensors]
 
     @property
     def saved_tensors(self):
@@ -69,8 +79,6 @@ class Context:
 
         Under ``create_graph`` it is returned attached to this node, so it stays differentiable.
         """
-        from .tensor import _wrap
-
         data, backend = self._out
         if self._freed:
             raise GradGraphError(_freed_message(self))
@@ -113,8 +121,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        from .tensor import Tensor, _wrap
-
         backend = None
         requires = False
         for a in args:

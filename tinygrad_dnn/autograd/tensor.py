@@ -278,7 +278,7 @@ class Tensor:
                 return a, b
             return self, other
         if isinstance(other, (builtins.int, builtins.float, builtins.bool)):
-            if isinstance(other, builtins.float) and not self.dtype.is_floating_point:
+            if type(other) is builtins.float and not _dt.get_dtype(self._data.dtype).is_floating_point:
                 return self.to(_dt.get_default_dtype()), other
             return self, other
         if hasattr(other, "__array_namespace__") or hasattr(other, "dtype"):
@@ -821,6 +821,11 @@ class Tensor:
         from .creation import tensor
 
         return tensor(data, dtype=dtype or self.dtype, device=self.device)
+
+
+from . import function as _function  # noqa: E402
+
+_function._bind(Tensor, _wrap)
 
 
 # ---------------------------------------------------------------- helpers and small ops

@@ -8,7 +8,10 @@ from ..function import Function
 
 def _d(x):
     """Raw array of a Tensor, or the Python scalar itself."""
-    return x._data if hasattr(x, "_data") else x
+    return x if type(x) in _SCALARS else x._data
+
+
+_SCALARS = {int, float, bool}
 
 
 def _const(ref, arr):
@@ -147,7 +150,7 @@ class Pow(Function):
 
 
 def ctx_tensor(x):
-    return hasattr(x, "_data")
+    return type(x) not in _SCALARS
 
 
 # ------------------------------------------------------------------- unary math
