@@ -39,13 +39,14 @@ def get_dtype(dtype) -> DType | None:
     """Normalize a dtype given as DType, name, Python type or any backend dtype object."""
     if dtype is None or isinstance(dtype, DType):
         return dtype
+    key = (type(dtype), dtype)  # the type first: never compare one library's dtype with another's
     try:
-        return _CACHE[dtype]
+        return _CACHE[key]
     except (KeyError, TypeError):
         pass
     d = _lookup(dtype)
     try:
-        _CACHE[dtype] = d
+        _CACHE[key] = d
     except TypeError:
         pass
     return d

@@ -30,7 +30,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims = x._data.shape, dims
-        return x.backend.xp.sum(x._data, axis=dims, keepdims=keepdim)
+        axis = None if len(dims) == len(ctx.shape) and not keepdim else dims  # the fast full reduction
+        return x.backend.xp.sum(x._data, axis=axis, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
