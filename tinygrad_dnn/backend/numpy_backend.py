@@ -51,5 +51,33 @@ class NumpyBackend(Backend):
 _vec_erf = np.frompyfunc(math.erf, 1, 1)
 
 
+def _tune_malloc():
+    """Keep freed large buffers in glibc's heap instead of returning them to the OS.
+
+    A training step allocates and frees the same few multi-hundred-KB arrays every step. With
+    glibc's defaults each of them is a fresh ``mmap`` (page faults on first touch) and ``munmap``
+    on free, which cost ~25% of the MLP step (benchmarks/: 6.1 -> 4.7 ms). Raising the mmap and
+    trim thresholds makes the heap act as a caching allocator (at most 256 MiB of free memory is
+    retained). Linux/glibc only; set ``TINYGRAD_DNN_MALLOC_TUNE=0`` to leave malloc alone.
+    """
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux") or os.environ.get("TINYGRAD_DNN_MALLOC_TUNE", "1") == "0":
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl, ...)
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return bool(mallopt(M_MMAP_THRESHOLD, 32 * 2**20)) and bool(mallopt(M_TRIM_THRESHOLD, 256 * 2**20))
+
+
+MALLOC_TUNED = _tune_malloc()
+
+
 def _erf_np(x):
     return _vec_erf(x).astype(x.dtype)
