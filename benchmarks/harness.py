@@ -70,8 +70,8 @@ def measure(fn, *, repeats=7, warmup=2, min_sample=0.02, max_number=100_000, syn
         sync()
         samples.append((time.perf_counter() - t0) / number)
     q1, q3 = _quantiles(samples)
-    return {"median_s": statistics.median(samples), "q1_s": q1, "q3_s": q3, "iqr_s": q3 - q1,
-            "min_s": min(samples), "mean_s": statistics.fmean(samples), "repeats": repeats,
+    return {"median": statistics.median(samples), "q1": q1, "q3": q3, "iqr": q3 - q1,
+            "min": min(samples), "mean": statistics.fmean(samples), "repeats": repeats,
             "number": number, "warmup": warmup}
 
 
@@ -90,8 +90,8 @@ def cuda_event_time(fn, cupy, *, repeats=7, warmup=2, number=10):
         end.synchronize()
         samples.append(cupy.cuda.get_elapsed_time(start, end) / 1e3 / number)
     q1, q3 = _quantiles(samples)
-    return {"median_s": statistics.median(samples), "q1_s": q1, "q3_s": q3, "iqr_s": q3 - q1,
-            "min_s": min(samples), "mean_s": statistics.fmean(samples), "repeats": repeats,
+    return {"median": statistics.median(samples), "q1": q1, "q3": q3, "iqr": q3 - q1,
+            "min": min(samples), "mean": statistics.fmean(samples), "repeats": repeats,
             "number": number, "warmup": warmup, "clock": "cuda events"}
 
 
@@ -264,8 +264,8 @@ def add_ratios(rows):
         for r in by_impl.values():
             for label, base in (("vs_hand", hand), ("vs_torch", torch_name)):
                 b = by_impl.get(base)
-                if b is not None and b.get("median_s") and r.get("median_s") is not None:
-                    r[label] = r["median_s"] / b["median_s"]
+                if b is not None and b.get("median") and r.get("median") is not None:
+                    r[label] = r["median"] / b["median"]
                 else:
                     r[label] = None
     return rows
@@ -319,8 +319,8 @@ def markdown(report):
             if r["suite"] != s:
                 continue
             u = r.get("unit", "s")
-            lines.append(f"| {r['case']} | {r['impl']} | {r['device']} | {_fmt_value(r.get('median_s'), u)} | "
-                         f"{_fmt_value(r.get('iqr_s'), u)} | {_fmt_value(r.get('min_s'), u)} | "
+            lines.append(f"| {r['case']} | {r['impl']} | {r['device']} | {_fmt_value(r.get('median'), u)} | "
+                         f"{_fmt_value(r.get('iqr'), u)} | {_fmt_value(r.get('min'), u)} | "
                          f"{_fmt_ratio(r.get('vs_hand'))} | {_fmt_ratio(r.get('vs_torch'))} |")
         lines.append("")
     if report.get("notes"):
