@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from ..function import Function
+from ..grad_mode import _grad_enabled
 
 
 def _d(x):
@@ -295,6 +296,11 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         y = ctx._out[0]
+        if not _grad_enabled[0] and g.backend.name != "strict":
+            # first-order fast path: one pass, no float mask temporary (float * bool keeps g's dtype)
+            from ..tensor import _wrap
+
+            return _wrap(g._data * (y > 0), g.backend)
         return g * _mask(g, y > 0)
 
 
