@@ -278,6 +278,8 @@ class Tensor:
                 return a, b
             return self, other
         if isinstance(other, (builtins.int, builtins.float, builtins.bool)):
+            if type(other) not in (builtins.int, builtins.float, builtins.bool):  # numpy.float64 subclasses float
+                other = builtins.float(other) if isinstance(other, builtins.float) else builtins.int(other)
             if type(other) is builtins.float and not _dt.get_dtype(self._data.dtype).is_floating_point:
                 return self.to(_dt.get_default_dtype()), other
             return self, other
