@@ -97,6 +97,8 @@ def test_gaussian_noise_statistics_and_seed(device):
     assert np.array_equal(v, GaussianNoise(0.5, seed=0)(x).numpy())
     g = GaussianNoise(0.5, generator=Generator(0))
     assert not np.array_equal(g(x).numpy(), g(x).numpy())  # the generator advances
+    h = GaussianNoise(0.5, generator=7)  # an int seed too (not restarted on every call)
+    assert not np.array_equal(h(x).numpy(), h(x).numpy())
     torch.manual_seed(3)
     a = GaussianNoise(1.0)(x).numpy()
     torch.manual_seed(3)

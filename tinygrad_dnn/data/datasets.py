@@ -117,7 +117,11 @@ def load_digits(test_size=0.2, seed=0, flatten=True, scale=True, stratify=True, 
     into [0, 1] when ``scale`` (raw 0..16 otherwise), int64 labels. The split is a seeded shuffle,
     stratified by class when ``stratify``.
     """
-    from sklearn.datasets import load_digits as _sk_digits
+    try:
+        from sklearn.datasets import load_digits as _sk_digits
+    except ImportError as e:  # pragma: no cover
+        raise ImportError("load_digits needs scikit-learn (it ships the digits data): "
+                          "pip install 'tinygrad-dnn[train]' or pip install scikit-learn") from e
 
     d = _sk_digits()
     x = d.data.astype(np.float64)

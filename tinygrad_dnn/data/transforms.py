@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from .. import autograd as _ag
-from ._rng import Generator, host_rng
+from ._rng import as_generator, host_rng
 
 
 def _as_tensor(x):
@@ -222,7 +222,8 @@ class _Random(Transform):
     def __init__(self, generator=None, seed=None):
         if generator is not None and seed is not None:
             raise ValueError(f"{type(self).__name__}: pass either generator= or seed=, not both")
-        self.generator = Generator(seed) if seed is not None else generator
+        # an owned Generator (an int seed must not restart the stream on every call)
+        self.generator = None if generator is None and seed is None else as_generator(generator, seed)
 
     @property
     def rng(self):
