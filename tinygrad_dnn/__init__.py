@@ -9,7 +9,7 @@ from .autograd import dtype as _dtype_mod
 from .autograd.creation import get_default_device, set_default_device
 from .backend import Device as device
 from .backend import available_devices
-from .backend.random import fork_rng, get_rng_state, initial_seed, set_rng_state
+from .backend.random import Generator, fork_rng, get_rng_state, initial_seed, set_rng_state
 from .functional_ops import *  # noqa: F401,F403
 
 __version__ = "0.1.0"

@@ -169,25 +169,25 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """U[0, 1) samples from the global generator."""
     b = _backend(device)
-    return _finish(_wrap(b.uniform(_size(size), _xp_dtype(b, dtype)), b), requires_grad)
+    return _finish(_wrap(b.uniform(_size(size), _xp_dtype(b, dtype), generator=generator), b), requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """N(0, 1) samples from the global generator."""
     b = _backend(device)
-    return _finish(_wrap(b.normal(_size(size), _xp_dtype(b, dtype)), b), requires_grad)
+    return _finish(_wrap(b.normal(_size(size), _xp_dtype(b, dtype), generator=generator), b), requires_grad)
 
 
 def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
     if high is None:
         low, high = 0, low
     b = _backend(device)
-    return _wrap(b.randint(low, high, tuple(size), _xp_dtype(b, dtype or _dt.int64)), b)
+    return _wrap(b.randint(low, high, tuple(size), _xp_dtype(b, dtype or _dt.int64), generator=generator), b)
 
 
 def randperm(n, dtype=None, device=None, generator=None):
     b = _backend(device)
-    return _wrap(b.permutation(n, _xp_dtype(b, dtype or _dt.int64)), b)
+    return _wrap(b.permutation(n, _xp_dtype(b, dtype or _dt.int64), generator=generator), b)
 
 
 def rand_like(t, dtype=None, device=None):

@@ -53,6 +53,18 @@ class Tensor:
 
     _from_array = staticmethod(_wrap)
 
+    def __deepcopy__(self, memo):
+        """Copy the array but share the backend (backends are singletons compared by identity)."""
+        if self.grad_fn is not None:
+            raise RuntimeError("deepcopy: only leaf tensors support the deepcopy protocol; detach() first")
+        t = _wrap(self.backend.xp.asarray(self._data, copy=True), self.backend, self.requires_grad)
+        memo[id(self)] = t
+        if self.grad is not None:
+            import copy
+
+            t.grad = copy.deepcopy(self.grad, memo)
+        return t
+
     # ------------------------------------------------------------ attributes
     @property
     def data(self):
@@ -341,6 +353,36 @@ class Tensor:
     def __rpow__(self, o):
         a, b = self._coerce(o, "pow")
         return E.Pow.apply(b, a)
+
+    def __mod__(self, o):
+        a, b = self._coerce(o, "remainder")
+        return E.Remainder.apply(a, b)
+
+    def __rmod__(self, o):
+        a, b = self._coerce(o, "remainder")
+        return E.Remainder.apply(b, a)
+
+    def __floordiv__(self, o):
+        a, b = self._coerce(o, "floor_divide")
+        if not a.dtype.is_floating_point and not (isinstance(b, Tensor) and b.dtype.is_floating_point) \
+                and not isinstance(b, builtins.float):
+            bd = b._data if isinstance(b, Tensor) else b
+            return _wrap(self.backend.xp.floor_divide(a._data, bd), self.backend)
+        return (a / b).floor()
+
+    remainder = __mod__
+
+    def floor(self):
+        return E.Rounding.apply(self, "floor")
+
+    def ceil(self):
+        return E.Rounding.apply(self, "ceil")
+
+    def round(self):
+        return E.Rounding.apply(self, "round")
+
+    def trunc(self):
+        return E.Rounding.apply(self, "trunc")
 
     def __matmul__(self, o):
         if not isinstance(o, Tensor):

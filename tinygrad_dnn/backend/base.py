@@ -66,19 +66,19 @@ class Backend:
         """Block until queued device work is done (no-op on the CPU)."""
 
     # ---------------------------------------------------------------- random
-    def uniform(self, shape, dtype, low=0.0, high=1.0):
+    def uniform(self, shape, dtype, low=0.0, high=1.0, generator=None):
         """U[low, high) samples drawn from the host generator (same numbers on every device)."""
-        return self.from_host(_random.host_generator().uniform(low, high, size=shape), dtype)
+        return self.from_host(_random.generator_rng(generator).uniform(low, high, size=shape), dtype)
 
-    def normal(self, shape, dtype, mean=0.0, std=1.0):
+    def normal(self, shape, dtype, mean=0.0, std=1.0, generator=None):
         """N(mean, std^2) samples drawn from the host generator."""
-        return self.from_host(_random.host_generator().normal(mean, std, size=shape), dtype)
+        return self.from_host(_random.generator_rng(generator).normal(mean, std, size=shape), dtype)
 
-    def randint(self, low, high, shape, dtype):
-        return self.from_host(_random.host_generator().integers(low, high, size=shape), dtype)
+    def randint(self, low, high, shape, dtype, generator=None):
+        return self.from_host(_random.generator_rng(generator).integers(low, high, size=shape), dtype)
 
-    def permutation(self, n, dtype):
-        return self.from_host(_random.host_generator().permutation(n), dtype)
+    def permutation(self, n, dtype, generator=None):
+        return self.from_host(_random.generator_rng(generator).permutation(n), dtype)
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.name}>"

@@ -40,9 +40,9 @@ class NumpyBackend(Backend):
         # route via the error function of the standard normal CDF from math, elementwise.
         return _erf_np(x)
 
-    def uniform(self, shape, dtype, low=0.0, high=1.0):
-        from .random import host_generator
-        gen = host_generator()
+    def uniform(self, shape, dtype, low=0.0, high=1.0, generator=None):
+        from .random import generator_rng
+        gen = generator_rng(generator)
         if dtype == np.float32 and low == 0.0 and high == 1.0:
             return gen.random(size=shape, dtype=np.float32)
         return np.asarray(gen.uniform(low, high, size=shape), dtype=dtype)

@@ -10,6 +10,54 @@ import numpy as _np
 _state = {"gen": _np.random.default_rng(0), "seed": 0}
 
 
+class Generator:
+    """A seeded host random generator (NumPy PCG64), with PyTorch's ``torch.Generator`` methods.
+
+    ``Generator(seed)`` or ``Generator().manual_seed(seed)``; ``get_state()`` returns a JSON-friendly
+    dict that ``set_state()`` restores exactly.
+    """
+
+    def __init__(self, seed=None):
+        if seed is None:
+            seed = int(_np.random.SeedSequence().entropy % (2 ** 63))
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self.rng = _np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def seed(self):
+        """Re-seed from fresh entropy; returns the new seed (as ``torch.Generator.seed``)."""
+        self.manual_seed(int(_np.random.SeedSequence().entropy % (2 ** 63)))
+        return self._seed
+
+    def get_state(self):
+        return {"seed": self._seed, "bit_generator": self.rng.bit_generator.state}
+
+    def set_state(self, state):
+        rng = _np.random.default_rng()
+        rng.bit_generator.state = state["bit_generator"]
+        self.rng = rng
+        self._seed = int(state.get("seed", self._seed))
+        return self
+
+    def __repr__(self):
+        return f"Generator(seed={self._seed})"
+
+
+def generator_rng(generator=None):
+    """The NumPy generator behind ``generator`` (a :class:`Generator`), or the global one."""
+    if generator is None:
+        return _state["gen"]
+    if isinstance(generator, Generator):
+        return generator.rng
+    raise TypeError(f"generator must be a tinygrad_dnn.Generator, got {type(generator).__name__}")
+
+
 def manual_seed(seed: int):
     """Seed the global generator (as ``torch.manual_seed``); returns the seed."""
     seed = int(seed)

@@ -12,43 +12,7 @@ import numpy as np
 from ..backend import random as _global
 
 
-class Generator:
-    """A seeded host random generator (NumPy PCG64), with PyTorch's ``torch.Generator`` methods.
-
-    ``Generator(seed)`` or ``Generator().manual_seed(seed)``; ``get_state()`` returns a JSON-friendly
-    dict that ``set_state()`` restores exactly.
-    """
-
-    def __init__(self, seed=None):
-        if seed is None:
-            seed = int(np.random.SeedSequence().entropy % (2 ** 63))
-        self.manual_seed(seed)
-
-    def manual_seed(self, seed):
-        self._seed = int(seed)
-        self.rng = np.random.default_rng(self._seed)
-        return self
-
-    def initial_seed(self):
-        return self._seed
-
-    def seed(self):
-        """Re-seed from fresh entropy; returns the new seed (as ``torch.Generator.seed``)."""
-        self.manual_seed(int(np.random.SeedSequence().entropy % (2 ** 63)))
-        return self._seed
-
-    def get_state(self):
-        return {"seed": self._seed, "bit_generator": self.rng.bit_generator.state}
-
-    def set_state(self, state):
-        rng = np.random.default_rng()
-        rng.bit_generator.state = state["bit_generator"]
-        self.rng = rng
-        self._seed = int(state.get("seed", self._seed))
-        return self
-
-    def __repr__(self):
-        return f"Generator(seed={self._seed})"
+from ..backend.random import Generator  # noqa: E402  (the core's torch.Generator look-alike)
 
 
 def host_rng(generator=None, seed=None):

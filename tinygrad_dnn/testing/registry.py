@@ -111,6 +111,9 @@ def _core():
     _r("minimum", lambda a, b: a.minimum(b), [A, A], torch_fn=lambda t, a, b: t.minimum(a, b))
     _r("cast_f32_f64", lambda a: (a.float() * 1.0).double() + a, [A], atol=1e-4, rtol=1e-2,
        torch_fn=lambda t, a: a.float().double() + a)
+    _r("remainder", lambda a, b: (a * 3.0) % b, [A, B], "positive", torch_fn=lambda t, a, b: (a * 3.0) % b)
+    _r("floor_times_x", lambda a: (a * 2.0).floor() * a + a.round() * a, [A], "nonzero",
+       torch_fn=lambda t, a: (a * 2.0).floor() * a + a.round() * a)
     _r("clone", lambda a: a.clone() * a, [A], torch_fn=lambda t, a: a.clone() * a)
     # reductions
     _r("sum_all", lambda a: a.sum(), [A], torch_fn=lambda t, a: a.sum())

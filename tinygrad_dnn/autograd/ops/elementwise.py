@@ -449,3 +449,38 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, g):
         return g.to(ctx.in_dtype), None
+
+
+class Remainder(Function):
+    """z = a mod b = a - floor(a / b) b (sign of b, as Python and torch.remainder);
+    dz/da = 1, dz/db = -floor(a / b) (away from the jumps)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = (a if ctx_tensor(a) else b).backend.xp
+        ctx.save_for_backward(a if ctx_tensor(a) else None, b if ctx_tensor(b) else None)
+        ctx.scalars = (a, b)
+        return xp.remainder(_d(a), _d(b))
+
+    @staticmethod
+    def backward(ctx, g):
+        need = ctx.needs_input_grad
+        gb = None
+        if need[1]:
+            sa, sb = ctx.saved_tensors
+            a = sa if sa is not None else ctx.scalars[0]
+            q = (a / sb).detach()
+            gb = -g * _const(q, q.backend.xp.floor(q._data))
+        return (g if need[0] else None), gb
+
+
+class Rounding(Function):
+    """floor / ceil / round / trunc: piecewise constant, so the gradient is 0 almost everywhere."""
+
+    @staticmethod
+    def forward(ctx, x, mode):
+        return getattr(x.backend.xp, mode)(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0.0, None
