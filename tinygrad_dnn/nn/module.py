@@ -614,10 +614,9 @@ class Module:
             for h in handles:
                 h.remove()
             self.train(was_training)
-        own = sum(p.numel() for p in self.parameters(recurse=False))
-        rows.append(("(total)", type(self).__name__,
-                     tuple(out.shape) if isinstance(out, Tensor) else "-", own))
         total = self.num_parameters()
+        rows.append(("(total)", type(self).__name__,
+                     tuple(out.shape) if isinstance(out, Tensor) else "-", total))
         trainable = self.num_parameters(trainable_only=True)
         header = ("Layer", "Type", "Output shape", "Params")
         body = [(r[0], r[1], str(r[2]), f"{r[3]:,}") for r in rows]

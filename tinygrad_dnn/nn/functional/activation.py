@@ -1,0 +1,142 @@
+"""Activation functions (``torch.nn.functional``), built from the core elementwise ops."""
+from __future__ import annotations
+
+import math
+
+from ...autograd.ops import elementwise as E
+from ...autograd.tensor import Tensor
+
+__all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "softplus", "silu",
+           "mish", "hardtanh", "softsign", "logsigmoid", "softmax", "log_softmax", "softmin", "prelu",
+           "normalize"]
+
+
+def _t(x, fn):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"F.{fn}: expected a Tensor, got {type(x).__name__}")
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"F.{fn}: expected a floating point tensor, got {x.dtype} (shape {tuple(x.shape)}); "
+                        "convert with .float()")
+    return x
+
+
+def relu(x, inplace=False):
+    """max(x, 0)."""
+    return _t(x, "relu").relu()
+
+
+def relu6(x, inplace=False):
+    """min(max(x, 0), 6)."""
+    return _t(x, "relu6").clamp(0.0, 6.0)
+
+
+def leaky_relu(x, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x."""
+    return E.LeakyRelu.apply(_t(x, "leaky_relu"), float(negative_slope))
+
+
+def elu(x, alpha=1.0, inplace=False):
+    """x if x > 0 else alpha (e^x - 1)."""
+    return E.Elu.apply(_t(x, "elu"), float(alpha))
+
+
+def selu(x, inplace=False):
+    """scale * elu(x, alpha) with alpha = 1.6733, scale = 1.0507 (Klambauer et al., 2017)."""
+    return E.Elu.apply(_t(x, "selu"), 1.6732632423543772848170429916717) * 1.0507009873554804934193349852946
+
+
+def gelu(x, approximate="none"):
+    """x * Phi(x) (Phi = standard normal CDF); ``approximate='tanh'``:
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    _t(x, "gelu")
+    if approximate == "none":
+        return x * E.NormalCdf.apply(x)
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + (math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)).tanh())
+    raise ValueError(f"F.gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x)."""
+    return _t(x, "sigmoid").sigmoid()
+
+
+def tanh(x):
+    return _t(x, "tanh").tanh()
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
+    return E.Softplus.apply(_t(x, "softplus"), float(beta), float(threshold))
+
+
+def logsigmoid(x):
+    """log sigmoid(x) = -softplus(-x), stable for large |x|."""
+    return -E.Softplus.apply(-_t(x, "logsigmoid"), 1.0, math.inf)
+
+
+def silu(x, inplace=False):
+    """x * sigmoid(x) (swish)."""
+    return _t(x, "silu") * x.sigmoid()
+
+
+def mish(x, inplace=False):
+    """x * tanh(softplus(x))."""
+    return _t(x, "mish") * E.Softplus.apply(x, 1.0, 20.0).tanh()
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
+    return _t(x, "hardtanh").clamp(min_val, max_val)
+
+
+def softsign(x):
+    """x / (1 + |x|)."""
+    return _t(x, "softsign") / (1.0 + x.abs())
+
+
+def _softmax_dim(ndim, dim, fn):
+    if dim is None:  # PyTorch's legacy implicit choice
+        return 0 if ndim in (0, 1, 3) else 1
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"F.{fn}: dim {dim} is out of range for a tensor with {ndim} dims")
+    return dim
+
+
+def softmax(x, dim=None, dtype=None):
+    """exp(x_i) / sum_j exp(x_j) along ``dim`` (computed stably)."""
+    _t(x, "softmax")
+    if dtype is not None:
+        x = x.to(dtype)
+    return x.softmax(_softmax_dim(x.ndim, dim, "softmax"))
+
+
+def log_softmax(x, dim=None, dtype=None):
+    """x_i - log sum_j exp(x_j) along ``dim`` (computed stably)."""
+    _t(x, "log_softmax")
+    if dtype is not None:
+        x = x.to(dtype)
+    return x.log_softmax(_softmax_dim(x.ndim, dim, "log_softmax"))
+
+
+def softmin(x, dim=None, dtype=None):
+    return softmax(-x, dim, dtype)
+
+
+def prelu(x, weight):
+    """max(0, x) + weight * min(0, x); ``weight`` has 1 or C (= x.shape[1]) entries."""
+    _t(x, "prelu")
+    n = weight.numel()
+    if n != 1:
+        if x.ndim < 2 or x.shape[1] != n:
+            raise ValueError(f"F.prelu: weight has {n} entries but input of shape {tuple(x.shape)} has "
+                             f"{x.shape[1] if x.ndim >= 2 else 1} channels (dim 1); use num_parameters=1 or C")
+        weight = weight.reshape((n,) + (1,) * (x.ndim - 2))
+    else:
+        weight = weight.reshape(())
+    return x.relu() + weight * x.clamp(max=0.0)
+
+
+def normalize(x, p=2.0, dim=1, eps=1e-12):
+    """x / max(||x||_p, eps) along ``dim``."""
+    n = _t(x, "normalize").norm(p=p, dim=dim, keepdim=True).clamp(min=eps)
+    return x / n

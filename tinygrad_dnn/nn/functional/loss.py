@@ -1,0 +1,337 @@
+"""Loss functions (``torch.nn.functional``) with PyTorch's ``reduction`` semantics.
+
+``reduction``: 'none' (per-element losses), 'mean' (average; a weighted average for
+cross_entropy/nll_loss with ``weight``), 'sum'. All are stable for extreme logits: logits go
+through log_softmax / softplus, never through exp then log.
+"""
+from __future__ import annotations
+
+import math
+
+from ...autograd.ops import elementwise as E
+from ...autograd.tensor import Tensor, _wrap
+
+__all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "hinge_embedding_loss",
+           "multi_margin_loss", "soft_margin_loss"]
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _reduce(loss, reduction, fn):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{fn}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _check_reduction(reduction, fn, extra=()):
+    if reduction not in _REDUCTIONS + tuple(extra):
+        raise ValueError(f"{fn}: reduction must be one of {_REDUCTIONS + tuple(extra)}, got {reduction!r}")
+
+
+def _check_pair(input, target, fn, float_target=True):
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        raise TypeError(f"{fn}: expected Tensors, got {type(input).__name__} and {type(target).__name__}")
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"{fn}: target shape {tuple(target.shape)} differs from input shape {tuple(input.shape)}; "
+                         "they must match (reshape the target, e.g. target.view_as(input) or input.squeeze(-1))")
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"{fn}: input must be floating point, got {input.dtype} (shape {tuple(input.shape)})")
+    if input.backend is not target.backend:
+        raise RuntimeError(f"{fn}: input on {input.device} but target on {target.device}; move one with .to(device)")
+    if float_target and target.dtype is not input.dtype:
+        target = target.to(input.dtype)
+    return input, target
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(x - y)^2, reduced."""
+    _check_reduction(reduction, "mse_loss")
+    input, target = _check_pair(input, target, "mse_loss")
+    d = input - target
+    return _reduce(d * d, reduction, "mse_loss")
+
+
+def l1_loss(input, target, reduction="mean"):
+    """|x - y|, reduced."""
+    _check_reduction(reduction, "l1_loss")
+    input, target = _check_pair(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction, "l1_loss")
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta, with d = x - y (beta = 0 gives L1)."""
+    _check_reduction(reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    input, target = _check_pair(input, target, "smooth_l1_loss")
+    d = input - target
+    a = d.abs()
+    if beta == 0:
+        return _reduce(a, reduction, "smooth_l1_loss")
+    small = _wrap(a._data < beta, a.backend)
+    from ...autograd.creation import where
+
+    loss = where(small, (0.5 / beta) * d * d, a - 0.5 * beta)
+    return _reduce(loss, reduction, "smooth_l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta)  (= delta * smooth_l1 with beta = delta)."""
+    _check_reduction(reduction, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    input, target = _check_pair(input, target, "huber_loss")
+    from ...autograd.creation import where
+
+    d = input - target
+    a = d.abs()
+    small = _wrap(a._data < delta, a.backend)
+    loss = where(small, 0.5 * d * d, delta * (a - 0.5 * delta))
+    return _reduce(loss, reduction, "huber_loss")
+
+
+def _weight(w, ref, fn):
+    if w is None:
+        return None
+    if not isinstance(w, Tensor):
+        raise TypeError(f"{fn}: weight must be a Tensor, got {type(w).__name__}")
+    if w.backend is not ref.backend:
+        raise RuntimeError(f"{fn}: weight on {w.device} but input on {ref.device}")
+    return w if w.dtype is ref.dtype else w.to(ref.dtype)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-w [y log x + (1 - y) log(1 - x)] for probabilities x in [0, 1]; each log is clamped at -100 (as PyTorch)."""
+    _check_reduction(reduction, "binary_cross_entropy")
+    input, target = _check_pair(input, target, "binary_cross_entropy")
+    xp = input.backend.xp
+    if input.numel() and (bool(xp.any(input._data < 0)) or bool(xp.any(input._data > 1))):
+        raise ValueError(f"binary_cross_entropy: all input values must be probabilities in [0, 1] (input shape "
+                         f"{tuple(input.shape)}); for logits use binary_cross_entropy_with_logits")
+    loss = -(target * input.log().clamp(min=-100.0) + (1.0 - target) * (1.0 - input).log().clamp(min=-100.0))
+    w = _weight(weight, input, "binary_cross_entropy")
+    if w is not None:
+        loss = loss * w
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """-w [p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] computed stably as
+    (1 - y) x + (1 + (p - 1) y) softplus(-x)  (p = pos_weight, broadcast along the last dim)."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    input, target = _check_pair(input, target, "binary_cross_entropy_with_logits")
+    sp = E.Softplus.apply(-input, 1.0, math.inf)  # log(1 + e^-x) = -log sigmoid(x), via logaddexp
+    pw = _weight(pos_weight, input, "binary_cross_entropy_with_logits")
+    if pw is not None:
+        loss = (1.0 - target) * input + (1.0 + (pw - 1.0) * target) * sp
+    else:
+        loss = (1.0 - target) * input + sp
+    w = _weight(weight, input, "binary_cross_entropy_with_logits")
+    if w is not None:
+        loss = loss * w
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def _class_targets(input, target, fn, ignore_index):
+    """Validate class-index targets for (N, C, d1, ...) or (C,) input; return (C, valid-mask array, safe targets)."""
+    shp = tuple(input.shape)
+    if input.ndim == 0:
+        raise ValueError(f"{fn}: input must have a class dim, got a 0-d tensor")
+    expected = shp[:1] + shp[2:] if input.ndim >= 2 else ()
+    C = shp[1] if input.ndim >= 2 else shp[0]
+    if tuple(target.shape) != expected:
+        raise ValueError(f"{fn}: target of shape {tuple(target.shape)} does not match input of shape {shp}: class-index "
+                         f"targets must have shape {expected} (the input without its class dim 1)"
+                         + ("; for probabilities pass a float target of the input's shape" if target.ndim == len(shp) else ""))
+    if target.dtype.is_floating_point or target.dtype.name == "bool":
+        raise TypeError(f"{fn}: class-index target must be an integer tensor (int64), got {target.dtype} of shape "
+                        f"{tuple(target.shape)} (input shape {shp}); use target.long(), or a float target with the "
+                        "input's shape for class probabilities")
+    if target.backend is not input.backend:
+        raise RuntimeError(f"{fn}: input on {input.device} but target on {target.device}")
+    xp = input.backend.xp
+    t = target._data
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= C))
+    if bool(xp.any(bad)):
+        vals = xp.where(bad, t, xp.zeros_like(t))
+        first = int(xp.max(vals)) if bool(xp.any(vals >= C)) else int(xp.min(vals))
+        raise IndexError(f"{fn}: target {first} is out of bounds for {C} classes (input shape {shp}, target shape "
+                         f"{tuple(target.shape)}); labels must be in [0, {C - 1}] or equal ignore_index={ignore_index}")
+    safe = xp.where(valid, t, xp.zeros_like(t))
+    return C, valid, safe
+
+
+def _classes_last(x):
+    """(N, C, d1, ...) -> (N * d1 * ..., C); (C,) -> (1, C); (N, C) unchanged."""
+    if x.ndim == 1:
+        return x.reshape(1, -1)
+    if x.ndim == 2:
+        return x
+    perm = (0,) + tuple(range(2, x.ndim)) + (1,)
+    return x.permute(*perm).reshape(-1, x.shape[1])
+
+
+def _nll_parts(logp, target, weight, ignore_index, fn):
+    """Per-element -w[y] logp[y] (0 where ignored), and per-element weights w[y] (0 where ignored), shaped as target."""
+    C, valid, safe = _class_targets(logp, target, fn, ignore_index)
+    be = logp.backend
+    xp = be.xp
+    flat = _classes_last(logp)
+    tflat = xp.reshape(safe, (-1,))
+    vflat = xp.astype(xp.reshape(valid, (-1,)), logp._data.dtype)
+    onehot = xp.astype(xp.expand_dims(tflat, axis=-1) == xp.arange(C, device=be.device), logp._data.dtype)
+    if weight is not None:
+        if tuple(weight.shape) != (C,):
+            raise ValueError(f"{fn}: weight of shape {tuple(weight.shape)} must have one entry per class ({C},) "
+                             f"(input shape {tuple(logp.shape)})")
+        wy = (weight * _wrap(onehot, be)).sum(-1) * _wrap(vflat, be)  # w[y_i], 0 where ignored
+    else:
+        wy = _wrap(vflat, be)
+    picked = (flat * _wrap(onehot, be)).sum(-1)
+    loss = -(picked * wy)
+    out_shape = tuple(target.shape)
+    return loss.reshape(out_shape), wy.reshape(out_shape), valid
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """-w[y] input[y] for log-probabilities ``input`` (N, C, ...) and class indices ``target`` (N, ...);
+    'mean' divides by sum of w[y] over non-ignored elements (the weighted mean, as PyTorch)."""
+    _check_reduction(reduction, "nll_loss")
+    weight = _weight(weight, input, "nll_loss")
+    loss, wy, _ = _nll_parts(input, target, weight, ignore_index, "nll_loss")
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / wy.sum()
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of logits ``input`` (N, C, d1, ...) or (C,):
+
+    * class indices ``target`` (N, d1, ...): -w[y] log softmax(x)[y], with label smoothing eps:
+      (1 - eps) * nll + eps/C * sum_c -w_c log softmax(x)_c; 'mean' is the weighted mean over
+      non-ignored elements (divided by sum of w[y]);
+    * class probabilities ``target`` (input's shape, float): -sum_c w_c y'_c log softmax(x)_c with
+      y' = (1 - eps) y + eps / C; 'mean' divides by the number of elements N * d1 * ....
+    """
+    _check_reduction(reduction, "cross_entropy")
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        raise TypeError(f"cross_entropy: expected Tensors, got {type(input).__name__} and {type(target).__name__}")
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"cross_entropy: input (logits) must be floating point, got {input.dtype} "
+                        f"(shape {tuple(input.shape)})")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    weight = _weight(weight, input, "cross_entropy")
+    cdim = 1 if input.ndim >= 2 else 0
+    logp = input.log_softmax(cdim)
+    C = input.shape[cdim]
+    wshape = (C,) + (1,) * (input.ndim - cdim - 1)
+    if target.dtype.is_floating_point:  # class probabilities
+        if tuple(target.shape) != tuple(input.shape):
+            raise ValueError(f"cross_entropy: probability target of shape {tuple(target.shape)} must have the input's "
+                             f"shape {tuple(input.shape)}; for class indices pass an int64 target of shape "
+                             f"{tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.ndim >= 2 else ()}")
+        if target.backend is not input.backend:
+            raise RuntimeError(f"cross_entropy: input on {input.device} but target on {target.device}")
+        if target.dtype is not input.dtype:
+            target = target.to(input.dtype)
+        if label_smoothing > 0:
+            target = target * (1.0 - label_smoothing) + label_smoothing / C
+        terms = logp * target
+        if weight is not None:
+            terms = terms * weight.reshape(wshape)
+        loss = -terms.sum(cdim)
+        if reduction == "mean":
+            n = input.numel() // C
+            return loss.sum() / max(n, 1) if input.ndim >= 2 else loss
+        return _reduce(loss, reduction, "cross_entropy")
+    nll, wy, valid = _nll_parts(logp, target, weight, ignore_index, "cross_entropy")
+    if label_smoothing > 0:
+        terms = logp if weight is None else logp * weight.reshape(wshape)
+        smooth = -terms.sum(cdim) * _wrap(input.backend.xp.astype(valid, input._data.dtype), input.backend)
+        eps = label_smoothing
+        if reduction == "none":
+            return (1.0 - eps) * nll + (eps / C) * smooth
+        if reduction == "sum":
+            return (1.0 - eps) * nll.sum() + (eps / C) * smooth.sum()
+        denom = wy.sum()
+        return (1.0 - eps) * (nll.sum() / denom) + (eps / C) * (smooth.sum() / denom)
+    if reduction == "none":
+        return nll
+    if reduction == "sum":
+        return nll.sum()
+    return nll.sum() / wy.sum()
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """KL(target || q) pointwise with ``input`` = log q: y (log y - x), 0 where y = 0;
+    ``log_target``: e^y (y - x). 'batchmean' divides the sum by the batch size (the true KL);
+    'mean' divides by the number of elements (PyTorch's default)."""
+    _check_reduction(reduction, "kl_div", ("batchmean",))
+    input, target = _check_pair(input, target, "kl_div")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        from ...autograd.creation import where
+
+        pos = _wrap(target._data > 0, target.backend)
+        safe = where(pos, target, 1.0)
+        loss = where(pos, target * safe.log(), 0.0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction, "kl_div")
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
+    """x where y = 1, max(0, margin - x) where y = -1 (targets in {1, -1})."""
+    _check_reduction(reduction, "hinge_embedding_loss")
+    input, target = _check_pair(input, target, "hinge_embedding_loss")
+    from ...autograd.creation import where
+
+    not_pos = _wrap(target._data != 1, input.backend)
+    not_neg = _wrap(target._data != -1, input.backend)
+    loss = where(not_pos, (margin - input).clamp(min=0.0), 0.0) + where(not_neg, input, 0.0)
+    return _reduce(loss, reduction, "hinge_embedding_loss")
+
+
+def soft_margin_loss(input, target, reduction="mean"):
+    """log(1 + exp(-y x)) (targets in {1, -1}), stable."""
+    _check_reduction(reduction, "soft_margin_loss")
+    input, target = _check_pair(input, target, "soft_margin_loss")
+    return _reduce(E.Softplus.apply(-target * input, 1.0, math.inf), reduction, "soft_margin_loss")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
+    """Multi-class hinge: (1/C) sum_{j != y} w[y] max(0, margin - x_y + x_j)^p for (N, C) or (C,) input."""
+    _check_reduction(reduction, "multi_margin_loss")
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: only p = 1 and p = 2 are supported, got {p}")
+    if input.ndim not in (1, 2):
+        raise ValueError(f"multi_margin_loss: input must be (N, C) or (C,), got shape {tuple(input.shape)}")
+    C, _, safe = _class_targets(input, target, "multi_margin_loss", ignore_index=-(10 ** 18))
+    x = input.reshape(1, -1) if input.ndim == 1 else input
+    be = input.backend
+    xp = be.xp
+    onehot = xp.astype(xp.expand_dims(xp.reshape(safe, (-1,)), axis=-1) == xp.arange(C, device=be.device),
+                       input._data.dtype)
+    oh = _wrap(onehot, be)
+    xy = (x * oh).sum(-1, keepdim=True)
+    h = (margin - xy + x).clamp(min=0.0)
+    if p == 2:
+        h = h * h
+    h = h * (1.0 - oh)
+    weight = _weight(weight, input, "multi_margin_loss")
+    if weight is not None:
+        h = h * (weight * oh).sum(-1, keepdim=True)
+    loss = h.sum(-1) / C
+    if input.ndim == 1:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction, "multi_margin_loss")
