@@ -187,3 +187,28 @@ def test_averaged_model_swa_and_ema(device):
     np.testing.assert_allclose(swa.parameters()[0].numpy(), np.mean(vals, axis=0), rtol=1e-13)
     np.testing.assert_allclose(ema.parameters()[0].numpy(), e, rtol=1e-13)
     assert swa.n_averaged == 3 and swa.parameters()[0] is not w
+
+
+def test_with_nn_modules():
+    nn = tg.nn
+    if not hasattr(nn, "Linear"):
+        pytest.skip("nn.Linear not available yet")
+    tg.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    x, y = tg.randn(16, 3), tg.randn(16, 1)
+    opt = optim.Adam(m.parameters(), lr=1e-2)
+    named = optim.SGD(m.named_parameters(), lr=0.1)
+    assert named.param_groups[0]["param_names"] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    swa = optim.swa_utils.AveragedModel(m, avg_fn=optim.get_ema_avg_fn(0.9))
+    first = None
+    for _ in range(20):
+        opt.zero_grad()
+        loss = ((m(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        swa.update_parameters(m)
+        first = first if first is not None else loss.item()
+    assert loss.item() < first
+    assert swa(x).shape == (16, 1)
+    sd = swa.state_dict()
+    assert "module.0.weight" in sd and sd["n_averaged"] == 20

@@ -390,12 +390,16 @@ class AveragedModel:
         self.n_averaged += 1
 
     def state_dict(self):
-        sd = self.module.state_dict() if hasattr(self.module, "state_dict") else {}
+        """PyTorch's layout: ``'module.<name>'`` entries plus ``'n_averaged'``."""
+        inner = self.module.state_dict() if hasattr(self.module, "state_dict") else {}
+        sd = {"module." + k: v for k, v in inner.items()}
         sd["n_averaged"] = self.n_averaged
         return sd
 
     def load_state_dict(self, state_dict):
         sd = dict(state_dict)
-        self.n_averaged = sd.pop("n_averaged", 0)
+        n = sd.pop("n_averaged", 0)
+        self.n_averaged = int(n.item()) if isinstance(n, Tensor) else int(n)
         if hasattr(self.module, "load_state_dict"):
-            self.module.load_state_dict(sd)
+            self.module.load_state_dict({k[len("module."):] if k.startswith("module.") else k: v
+                                         for k, v in sd.items()})
