@@ -14,6 +14,12 @@ from ..backend import get_backend
 _hxp = get_backend("cpu").xp
 
 
+def _linear_op():
+    from ..autograd.ops.linalg import Linear
+
+    return Linear
+
+
 @dataclass
 class OpSpec:
     """One checkable case.
@@ -97,6 +103,10 @@ def _core():
     _r("matmul_mat_vec", lambda a, b: a @ b, [(3, 4), (4,)], torch_fn=lambda t, a, b: a @ b)
     _r("matmul_dot", lambda a, b: a @ b, [(4,), (4,)], torch_fn=lambda t, a, b: a @ b)
     _r("matmul_vec_batched", lambda a, b: a @ b, [(4,), (2, 4, 3)], torch_fn=lambda t, a, b: a @ b)
+    _r("linear_fused", lambda x, w, b: _linear_op().apply(x, w, b), [(3, 4), (2, 4), (2,)],
+       torch_fn=lambda t, x, w, b: t.nn.functional.linear(x, w, b))
+    _r("linear_fused_3d_nobias", lambda x, w: _linear_op().apply(x, w), [(2, 3, 4), (2, 4)],
+       torch_fn=lambda t, x, w: t.nn.functional.linear(x, w))
     for name, dom in [("exp", "real"), ("log", "positive"), ("sqrt", "positive"), ("abs", "nonzero"),
                       ("sin", "real"), ("cos", "real"), ("tanh", "real"), ("sigmoid", "real"),
                       ("relu", "nonzero"), ("rsqrt", "positive"), ("log1p", "positive"), ("expm1", "real"),
@@ -203,3 +213,63 @@ def _F(name):
 
 
 _core()
+
+
+# --------------------------------------------------------------- layer ops (nn.functional)
+def _labels(n, c):
+    return lambda rng: rng.integers(0, c, size=n)
+
+
+def _probs(shape):
+    def make(rng):
+        p = rng.uniform(0.1, 1.0, size=shape)
+        return p / p.sum(axis=-1, keepdims=True)
+    return make
+
+
+def _nn():
+    F = _F
+    _r("linear", lambda x, w, b: F("linear")(x, w, b), [(5, 4), (3, 4), (3,)],
+       torch_fn=lambda t, x, w, b: t.nn.functional.linear(x, w, b))
+    _r("linear_3d_no_bias", lambda x, w: F("linear")(x, w), [(2, 5, 4), (3, 4)],
+       torch_fn=lambda t, x, w: t.nn.functional.linear(x, w))
+    _r("dropout_train", lambda x: F("dropout")(x, 0.3, True), [(4, 5)])
+    _r("mse_loss", lambda a, b: F("mse_loss")(a, b), [(3, 4), (3, 4)],
+       torch_fn=lambda t, a, b: t.nn.functional.mse_loss(a, b))
+    _r("l1_loss", lambda a, b: F("l1_loss")(a, b, reduction="sum"), [(3, 4), (3, 4)],
+       torch_fn=lambda t, a, b: t.nn.functional.l1_loss(a, b, reduction="sum"))
+    _r("smooth_l1_loss", lambda a, b: F("smooth_l1_loss")(a * 2, b, reduction="none"), [(3, 4), (3, 4)],
+       torch_fn=lambda t, a, b: t.nn.functional.smooth_l1_loss(a * 2, b, reduction="none"))
+    _r("huber_loss", lambda a, b: F("huber_loss")(a * 2, b, delta=0.5), [(3, 4), (3, 4)],
+       torch_fn=lambda t, a, b: t.nn.functional.huber_loss(a * 2, b, delta=0.5))
+    _r("bce", lambda p, y: F("binary_cross_entropy")(p.sigmoid(), y.sigmoid()), [(3, 4), (3, 4)],
+       torch_fn=lambda t, p, y: t.nn.functional.binary_cross_entropy(p.sigmoid(), y.sigmoid()))
+    _r("bce_with_logits", lambda z, y, pw: F("binary_cross_entropy_with_logits")(z * 3, y.sigmoid(), pos_weight=pw.exp()),
+       [(3, 4), (3, 4), (4,)],
+       torch_fn=lambda t, z, y, pw: t.nn.functional.binary_cross_entropy_with_logits(z * 3, y.sigmoid(), pos_weight=pw.exp()))
+    _r("cross_entropy", lambda z, y: F("cross_entropy")(z, y), [(5, 4), (5,)], consts={1: _labels(5, 4)},
+       torch_fn=lambda t, z, y: t.nn.functional.cross_entropy(z, y))
+    _r("cross_entropy_weight_smoothing",
+       lambda z, y, w: F("cross_entropy")(z, y, weight=w.exp(), label_smoothing=0.1),
+       [(5, 4), (5,), (4,)], consts={1: _labels(5, 4)},
+       torch_fn=lambda t, z, y, w: t.nn.functional.cross_entropy(z, y, weight=w.exp(), label_smoothing=0.1))
+    _r("cross_entropy_probs", lambda z, p: F("cross_entropy")(z, p), [(5, 4), (5, 4)], consts={1: _probs((5, 4))},
+       torch_fn=lambda t, z, p: t.nn.functional.cross_entropy(z, p))
+    _r("cross_entropy_nd", lambda z, y: F("cross_entropy")(z, y, reduction="sum"), [(2, 3, 4), (2, 4)],
+       consts={1: lambda rng: rng.integers(0, 3, size=(2, 4))},
+       torch_fn=lambda t, z, y: t.nn.functional.cross_entropy(z, y, reduction="sum"))
+    _r("nll_loss", lambda z, y: F("nll_loss")(z.log_softmax(1), y), [(5, 4), (5,)], consts={1: _labels(5, 4)},
+       torch_fn=lambda t, z, y: t.nn.functional.nll_loss(z.log_softmax(1), y))
+    _r("kl_div", lambda z, p: F("kl_div")(z.log_softmax(1), p, reduction="batchmean"), [(5, 4), (5, 4)],
+       consts={1: _probs((5, 4))},
+       torch_fn=lambda t, z, p: t.nn.functional.kl_div(z.log_softmax(1), p, reduction="batchmean"))
+    _r("conv1d", lambda x, w, b: F("conv1d")(x, w, b, stride=2, padding=1), [(2, 2, 7), (3, 2, 3), (3,)],
+       torch_fn=lambda t, x, w, b: t.nn.functional.conv1d(x, w, b, stride=2, padding=1))
+    _r("conv2d", lambda x, w, b: F("conv2d")(x, w, b, padding=1), [(2, 2, 5, 5), (3, 2, 3, 3), (3,)],
+       torch_fn=lambda t, x, w, b: t.nn.functional.conv2d(x, w, b, padding=1))
+    _r("conv2d_stride_dilation_groups", lambda x, w: F("conv2d")(x, w, stride=2, dilation=2, groups=2),
+       [(1, 4, 7, 7), (4, 2, 2, 2)],
+       torch_fn=lambda t, x, w: t.nn.functional.conv2d(x, w, stride=2, dilation=2, groups=2))
+
+
+_nn()
