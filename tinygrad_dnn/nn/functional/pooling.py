@@ -1,0 +1,320 @@
+"""Pooling (``torch.nn.functional.max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d``).
+
+Windows are taken over the last nd dims with the same strided-window view as convolution, so every
+leading dim (batch, channels, or none) is pooled independently.
+
+* max pooling: y = max over the window. The gradient goes to ONE element per window, the first
+  maximum in row-major window order (PyTorch's choice): ties are not split. A value that is the
+  maximum of several overlapping windows receives the sum of their gradients. Padding is -inf.
+* average pooling: y = sum over the window / divisor, with zero padding; the divisor is the window
+  size (``count_include_pad=True``), the number of real input elements (``False``), or
+  ``divisor_override``. With ``ceil_mode`` the extra windows at the end are clipped as PyTorch.
+* adaptive average pooling: output cell i averages input [floor(i n / o), ceil((i+1) n / o)), any
+  output size; written as two small averaging matrices (P_h x P_w^T), so it is differentiable to any order.
+
+Backward ops are linear and adjoint to each other (max: scatter <-> gather at the argmax; average:
+col2im of g / divisor <-> average pooling), so double backward works.
+"""
+from __future__ import annotations
+
+import math
+
+from ...autograd.function import Function
+from ...autograd.tensor import Tensor, _wrap
+from .conv import _col2im_add, _crop, _Geom, _ntuple, _pad, _prod, _windows
+
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d"]
+
+
+def _nonoverlapping(geom):
+    return geom.stride == geom.ksize and all(d == 1 for d in geom.dilation)
+
+
+def _window_block(be, xpad, geom):
+    """(..., *out, K) copy of the windows (row-major kernel order) of padded array ``xpad``."""
+    xp = be.xp
+    nd = geom.nd
+    lead = xpad.shape[:xpad.ndim - nd]
+    K = _prod(geom.ksize)
+    if _nonoverlapping(geom):  # reshape-only path: no strided view, portable everywhere
+        key = (slice(None),) * len(lead) + tuple(slice(0, o * k) for o, k in zip(geom.out, geom.ksize))
+        split = lead + tuple(v for o, k in zip(geom.out, geom.ksize) for v in (o, k))
+        a = xp.reshape(xpad[key], split)
+        L = len(lead)
+        perm = tuple(range(L)) + tuple(L + 2 * i for i in range(nd)) + tuple(L + 2 * i + 1 for i in range(nd))
+        a = xp.permute_dims(a, perm)
+    else:
+        a = _windows(be, xpad, geom)
+    return xp.reshape(a, lead + geom.out + (K,))
+
+
+def _scatter_windows(be, gwin, geom, dtype):
+    """Adjoint of ``_window_block``: gwin (..., *out, K) -> (..., *in) summed back at the window positions."""
+    xp = be.xp
+    nd = geom.nd
+    lead = gwin.shape[:gwin.ndim - nd - 1]
+    L = len(lead)
+    padded = geom.padded()
+    out = xp.zeros(lead + padded, dtype=dtype, device=be.device)
+    gwin = xp.reshape(gwin, lead + geom.out + geom.ksize)
+    if _nonoverlapping(geom):
+        perm = tuple(range(L)) + tuple(v for i in range(nd) for v in (L + i, L + nd + i))
+        blk = xp.reshape(xp.permute_dims(gwin, perm), lead + tuple(o * k for o, k in zip(geom.out, geom.ksize)))
+        key = (slice(None),) * L + tuple(slice(0, o * k) for o, k in zip(geom.out, geom.ksize))
+        out[key] = blk
+    else:
+        perm = tuple(range(L)) + tuple(range(L + nd, L + 2 * nd)) + tuple(range(L, L + nd))
+        _col2im_add(be, out, xp.permute_dims(gwin, perm), geom)
+    return _crop(out, geom)
+
+
+def _onehot(be, idx, K, dtype):
+    xp = be.xp
+    return xp.astype(xp.arange(K, device=be.device) == idx[..., None], dtype)
+
+
+# ------------------------------------------------------------------ max pooling
+class MaxPoolNd(Function):
+    """y = max over each window; dy/dx = 1 at the window's first argmax, 0 elsewhere."""
+
+    @staticmethod
+    def forward(ctx, x, geom):
+        be = x.backend
+        xp = be.xp
+        blk = _window_block(be, _pad(be, x._data, geom.pads, -math.inf), geom)
+        idx = xp.argmax(blk, axis=-1)
+        ctx.idx, ctx.geom = idx, geom
+        return xp.max(blk, axis=-1)
+
+    @staticmethod
+    def backward(ctx, g):
+        return MaxPoolScatter.apply(g, ctx.idx, ctx.geom), None
+
+
+class MaxPoolScatter(Function):
+    """dx = zeros; dx[argmax of each window] += g (linear in g; adjoint: ``MaxPoolGather``)."""
+
+    @staticmethod
+    def forward(ctx, g, idx, geom):
+        be = g.backend
+        ctx.idx, ctx.geom = idx, geom
+        gwin = _onehot(be, idx, _prod(geom.ksize), g._data.dtype) * g._data[..., None]
+        return _scatter_windows(be, gwin, geom, g._data.dtype)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return MaxPoolGather.apply(gg, ctx.idx, ctx.geom), None, None
+
+
+class MaxPoolGather(Function):
+    """y = x at the saved argmax of each window (adjoint of ``MaxPoolScatter``)."""
+
+    @staticmethod
+    def forward(ctx, x, idx, geom):
+        be = x.backend
+        xp = be.xp
+        ctx.idx, ctx.geom = idx, geom
+        blk = _window_block(be, _pad(be, x._data, geom.pads, 0.0), geom)
+        return xp.sum(blk * _onehot(be, idx, blk.shape[-1], blk.dtype), axis=-1)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return MaxPoolScatter.apply(gg, ctx.idx, ctx.geom), None, None
+
+
+# ------------------------------------------------------------------ average pooling
+class AvgPoolNd(Function):
+    """y = (sum of the window) / divisor;  dx = col2im(g / divisor) (``AvgPoolBackward``)."""
+
+    @staticmethod
+    def forward(ctx, x, geom, div):
+        be = x.backend
+        xp = be.xp
+        ctx.geom, ctx.div = geom, div
+        blk = _window_block(be, _pad(be, x._data, geom.pads, 0.0), geom)
+        return xp.sum(blk, axis=-1) / div
+
+    @staticmethod
+    def backward(ctx, g):
+        return AvgPoolBackward.apply(g, ctx.geom, ctx.div), None, None
+
+
+class AvgPoolBackward(Function):
+    """dx = sum over the windows containing x of g / divisor (adjoint: average pooling again)."""
+
+    @staticmethod
+    def forward(ctx, g, geom, div):
+        be = g.backend
+        xp = be.xp
+        ctx.geom, ctx.div = geom, div
+        q = g._data / div
+        K = _prod(geom.ksize)
+        gwin = xp.broadcast_to(q[..., None], q.shape + (K,))
+        return _scatter_windows(be, gwin, geom, g._data.dtype)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return AvgPoolNd.apply(gg, ctx.geom, ctx.div), None, None
+
+
+# ------------------------------------------------------------------ argument handling
+def _pool_geom(nd, op, x, kernel_size, stride, padding, dilation, ceil_mode):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ValueError(f"{op}: expected a {nd + 1}-D (C, *spatial) or {nd + 2}-D (N, C, *spatial) input, "
+                         f"got shape {tuple(x.shape)}")
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a floating point input, got {x.dtype}")
+    k = _ntuple(kernel_size, nd, "kernel_size", op)
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _ntuple(stride, nd, "stride", op)
+    p = _ntuple(padding, nd, "padding", op)
+    d = _ntuple(dilation, nd, "dilation", op)
+    if any(v < 1 for v in k + s + d):
+        raise ValueError(f"{op}: kernel_size, stride and dilation must be positive, got kernel_size={k}, "
+                         f"stride={s}, dilation={d}")
+    ext = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
+    if any(v < 0 or 2 * v > kk for v, kk in zip(p, k)):
+        raise ValueError(f"{op}: padding should be non-negative and at most half of the kernel size, got "
+                         f"padding={p}, kernel_size={k}")
+    sp = tuple(x.shape[-nd:])
+    out, extra = [], []
+    for n_, kk, ss, pp, e in zip(sp, k, s, p, ext):
+        span = n_ + 2 * pp - e
+        if span < 0:
+            raise ValueError(f"{op}: input of shape {tuple(x.shape)} (padding {p}) is smaller than the window "
+                             f"{ext}; output size would be empty")
+        if ceil_mode:
+            o = -(-span // ss) + 1
+            if (o - 1) * ss >= n_ + pp:  # the last window must start inside the input or left padding
+                o -= 1
+        else:
+            o = span // ss + 1
+        out.append(o)
+        extra.append(max(0, (o - 1) * ss + e - (n_ + 2 * pp)))
+    pads = tuple((pp, pp + ex) for pp, ex in zip(p, extra))
+    return _Geom(tuple(x.shape), k, s, d, pads, 1, tuple(out)), extra
+
+
+def _max_pool(nd, op, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    if return_indices:
+        raise NotImplementedError(f"{op}: return_indices=True is not supported; the gradient is handled internally")
+    geom, _ = _pool_geom(nd, op, x, kernel_size, stride, padding, dilation, ceil_mode)
+    return MaxPoolNd.apply(x, geom)
+
+
+def _avg_pool(nd, op, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    geom, extra = _pool_geom(nd, op, x, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None:
+        if int(divisor_override) <= 0:
+            raise ValueError(f"{op}: divisor_override must be positive, got {divisor_override}")
+        div = float(divisor_override)
+    elif (count_include_pad or not geom.has_pad()) and not any(extra):
+        div = float(_prod(geom.ksize))
+    else:  # per-output-position divisor: count of the cells of each window that are counted
+        be = x.backend
+        xp = be.xp
+        sp = tuple(x.shape[-nd:])
+        if count_include_pad:  # the padded input counts, the ceil-mode overhang does not
+            ones = xp.ones(tuple(s + 2 * lo for s, (lo, _) in zip(sp, geom.pads)), dtype=x._data.dtype, device=be.device)
+            mask = _pad(be, ones, tuple((0, e) for e in extra))
+        else:
+            mask = _pad(be, xp.ones(sp, dtype=x._data.dtype, device=be.device), geom.pads)
+        div = xp.sum(_window_block(be, mask, geom), axis=-1)
+    return AvgPoolNd.apply(x, geom, div)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """1-D max pooling over (N, C, L) or (C, L); ``stride`` defaults to ``kernel_size``.
+
+    Gradient: to the first maximum of each window (ties are not split)."""
+    return _max_pool(1, "F.max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """2-D max pooling over (N, C, H, W) or (C, H, W); ``stride`` defaults to ``kernel_size``; -inf padding.
+
+    Gradient: to the first maximum (row-major) of each window (ties are not split), as PyTorch."""
+    return _max_pool(2, "F.max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """1-D average pooling; zero padding counted in the divisor unless ``count_include_pad=False``."""
+    return _avg_pool(1, "F.avg_pool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """2-D average pooling; zero padding counted in the divisor unless ``count_include_pad=False``."""
+    return _avg_pool(2, "F.avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+# ------------------------------------------------------------------ adaptive pooling
+def _adaptive_sizes(nd, op, x, output_size):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ValueError(f"{op}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {tuple(x.shape)}")
+    if isinstance(output_size, int) or output_size is None:
+        output_size = (output_size,) * nd
+    output_size = tuple(output_size)
+    if len(output_size) != nd:
+        raise ValueError(f"{op}: output_size must be an int or a tuple of {nd}, got {output_size!r}")
+    sp = tuple(x.shape[-nd:])
+    out = tuple(s if o is None else int(o) for o, s in zip(output_size, sp))
+    if any(o < 1 for o in out) or any(s < 1 for s in sp):
+        raise ValueError(f"{op}: output_size {out} and input spatial size {sp} must be positive")
+    return sp, out
+
+
+def _avg_matrix(x, n, o):
+    """(o, n) matrix averaging input cells [floor(i n / o), ceil((i + 1) n / o)) into output cell i."""
+    rows = []
+    for i in range(o):
+        a, b = (i * n) // o, -(-((i + 1) * n) // o)
+        rows.append([1.0 / (b - a) if a <= j < b else 0.0 for j in range(n)])
+    be = x.backend
+    return _wrap(be.xp.asarray(rows, dtype=x._data.dtype, device=be.device), be)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling to a fixed output length (any size; windows as PyTorch)."""
+    (n,), (o,) = _adaptive_sizes(1, "F.adaptive_avg_pool1d", input, output_size)
+    if o == 1:
+        return input.mean(dim=-1, keepdim=True)
+    if n % o == 0:
+        return avg_pool1d(input, n // o)
+    return input @ _avg_matrix(input, n, o).mT
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed (H_out, W_out) (int, pair, None entries keep the input size).
+
+    Output size 1 is a mean; sizes dividing the input are an average pool; any other size uses the
+    averaging matrices P_h (H_out, H) and P_w (W_out, W): y = P_h x P_w^T."""
+    (h, w), (oh, ow) = _adaptive_sizes(2, "F.adaptive_avg_pool2d", input, output_size)
+    if oh == 1 and ow == 1:
+        return input.mean(dim=(-2, -1), keepdim=True)
+    if h % oh == 0 and w % ow == 0:
+        return avg_pool2d(input, (h // oh, w // ow))
+    y = input if ow == w else input @ _avg_matrix(input, w, ow).mT
+    return y if oh == h else _avg_matrix(input, h, oh) @ y
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output length that divides the input length."""
+    (n,), (o,) = _adaptive_sizes(1, "F.adaptive_max_pool1d", input, output_size)
+    if n % o:
+        raise NotImplementedError(f"F.adaptive_max_pool1d: output size {o} must divide the input length {n}")
+    return max_pool1d(input, n // o, return_indices=return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed (H_out, W_out) that divides the input size."""
+    (h, w), (oh, ow) = _adaptive_sizes(2, "F.adaptive_max_pool2d", input, output_size)
+    if h % oh or w % ow:
+        raise NotImplementedError(f"F.adaptive_max_pool2d: output size {(oh, ow)} must divide the input size "
+                                  f"{(h, w)}")
+    return max_pool2d(input, (h // oh, w // ow), return_indices=return_indices)
