@@ -52,7 +52,13 @@ EXEMPT = {
 def test_every_function_is_exercised_by_the_registry():
     covered = set()
     for spec in OPS:
-        covered |= functions_exercised(spec.fn(*spec.make_inputs("cpu")))
+        inputs = spec.make_inputs("cpu")
+        out = spec.fn(*inputs)
+        covered |= functions_exercised(out)
+        if spec.second_order:  # the backward graph's own ops (e.g. conv's transposed conv)
+            diff = [x for x in inputs if x.requires_grad]
+            grads = tg.grad((out * 1.0).sum(), diff, create_graph=True, allow_unused=True)
+            covered |= functions_exercised(tuple(g for g in grads if g is not None and g.grad_fn is not None))
     missing = sorted(f"{c.__module__}.{c.__name__}" for c in _all_functions() - covered if c.__name__ not in EXEMPT)
     assert not missing, f"ops without gradient-check coverage (add an OpSpec in tinygrad_dnn/testing/registry.py): {missing}"
 

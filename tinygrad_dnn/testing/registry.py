@@ -245,13 +245,13 @@ def _nn():
     _r("bce", lambda p, y: F("binary_cross_entropy")(p.sigmoid(), y.sigmoid()), [(3, 4), (3, 4)],
        torch_fn=lambda t, p, y: t.nn.functional.binary_cross_entropy(p.sigmoid(), y.sigmoid()))
     _r("bce_with_logits", lambda z, y, pw: F("binary_cross_entropy_with_logits")(z * 3, y.sigmoid(), pos_weight=pw.exp()),
-       [(3, 4), (3, 4), (4,)],
+       [(3, 4), (3, 4), (4,)], consts={2: lambda rng: rng.standard_normal(4)},
        torch_fn=lambda t, z, y, pw: t.nn.functional.binary_cross_entropy_with_logits(z * 3, y.sigmoid(), pos_weight=pw.exp()))
     _r("cross_entropy", lambda z, y: F("cross_entropy")(z, y), [(5, 4), (5,)], consts={1: _labels(5, 4)},
        torch_fn=lambda t, z, y: t.nn.functional.cross_entropy(z, y))
     _r("cross_entropy_weight_smoothing",
        lambda z, y, w: F("cross_entropy")(z, y, weight=w.exp(), label_smoothing=0.1),
-       [(5, 4), (5,), (4,)], consts={1: _labels(5, 4)},
+       [(5, 4), (5,), (4,)], consts={1: _labels(5, 4), 2: lambda rng: rng.standard_normal(4)},
        torch_fn=lambda t, z, y, w: t.nn.functional.cross_entropy(z, y, weight=w.exp(), label_smoothing=0.1))
     _r("cross_entropy_probs", lambda z, p: F("cross_entropy")(z, p), [(5, 4), (5, 4)], consts={1: _probs((5, 4))},
        torch_fn=lambda t, z, p: t.nn.functional.cross_entropy(z, p))
