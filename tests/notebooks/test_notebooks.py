@@ -15,6 +15,7 @@ Regenerate the committed figures at full size (class mode) with::
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -31,6 +32,7 @@ def execute(src: Path, workdir: Path, small: bool = True, figures: Path | None =
     """Run notebook ``src`` (jupytext .py) and return its wall time in seconds; raise on a cell error."""
     import jupytext
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
     nb = jupytext.read(src)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -45,7 +47,10 @@ def execute(src: Path, workdir: Path, small: bool = True, figures: Path | None =
     try:
         client = NotebookClient(nb, timeout=TIMEOUT_PER_CELL, kernel_name="python3",
                                 resources={"metadata": {"path": str(NOTEBOOKS)}})
-        client.execute()  # the kernel inherits os.environ; raises CellExecutionError on the first error
+        try:
+            client.execute()  # the kernel inherits os.environ; raises CellExecutionError on the first error
+        except CellExecutionError as e:  # the cell, the error and its traceback, without terminal colours
+            raise AssertionError(f"{src.name} failed:\n" + re.sub(r"\x1b\[[0-9;]*m", "", str(e))) from None
     finally:
         for k, v in saved.items():
             if v is None:
