@@ -1,0 +1,105 @@
+"""Convolution layers: Conv1d, Conv2d (and Conv3d), as ``torch.nn``.
+
+Weight (out_channels, in_channels / groups, *kernel_size), bias (out_channels,). Default init as
+PyTorch: ``kaiming_uniform_(weight, a=sqrt(5))`` = U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with
+fan_in = in_channels / groups * prod(kernel_size), and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+Draws come from the host generator (``manual_seed``), so the same seed gives the same weights on
+every device. The math is ``nn.functional.conv*d`` (im2col + one matmul per group).
+"""
+from __future__ import annotations
+
+import math
+
+from ..autograd import creation as C
+from . import init
+from .functional import conv as _F
+from .functional.conv import _ntuple
+from .module import Module, Parameter
+
+__all__ = ["Conv1d", "Conv2d", "Conv3d"]
+
+
+class _ConvNd(Module):
+    _nd = 2
+    _fn = None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        nd = self._nd
+        if groups <= 0:
+            raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
+        if in_channels % groups:
+            raise ValueError(f"{name}: in_channels={in_channels} must be divisible by groups={groups}")
+        if out_channels % groups:
+            raise ValueError(f"{name}: out_channels={out_channels} must be divisible by groups={groups}")
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} is not supported; only 'zeros'")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _ntuple(kernel_size, nd, "kernel_size", name)
+        self.stride = _ntuple(stride, nd, "stride", name)
+        self.dilation = _ntuple(dilation, nd, "dilation", name)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"{name}: invalid padding string {padding!r}, expected 'valid' or 'same'")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = _ntuple(padding, nd, "padding", name)
+        self.groups = int(groups)
+        self.padding_mode = padding_mode
+        self.weight = Parameter(C.empty(out_channels, in_channels // groups, *self.kernel_size,
+                                        device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(C.empty(out_channels, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
+            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        return type(self)._fn(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * self._nd:
+            s += f", padding={self.padding!r}"
+        if self.dilation != (1,) * self._nd:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C_in, L) (or unbatched (C_in, L)) -> (N, C_out, L_out)."""
+
+    _nd = 1
+    _fn = staticmethod(_F.conv1d)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W) (or unbatched (C_in, H, W)) -> (N, C_out, H_out, W_out).
+
+    H_out = floor((H + 2 padding - dilation (k - 1) - 1) / stride) + 1; padding may be 'same'/'valid'.
+    """
+
+    _nd = 2
+    _fn = staticmethod(_F.conv2d)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W)."""
+
+    _nd = 3
+    _fn = staticmethod(_F.conv3d)
