@@ -346,7 +346,8 @@ class Tensor:
 
     def __pow__(self, o):
         if isinstance(o, (builtins.int, builtins.float)) and not isinstance(o, builtins.bool):
-            return E.PowScalar.apply(self, o)
+            # a NumPy scalar (np.float64 subclasses float) would promote float32 to float64
+            return E.PowScalar.apply(self, builtins.float(o) if isinstance(o, builtins.float) else builtins.int(o))
         a, b = self._coerce(o, "pow")
         return E.Pow.apply(a, b)
 
