@@ -229,10 +229,6 @@ def _probs(shape):
 
 def _nn():
     F = _F
-    _r("linear", lambda x, w, b: F("linear")(x, w, b), [(5, 4), (3, 4), (3,)],
-       torch_fn=lambda t, x, w, b: t.nn.functional.linear(x, w, b))
-    _r("linear_3d_no_bias", lambda x, w: F("linear")(x, w), [(2, 5, 4), (3, 4)],
-       torch_fn=lambda t, x, w: t.nn.functional.linear(x, w))
     _r("dropout_train", lambda x: F("dropout")(x, 0.3, True), [(4, 5)])
     _r("mse_loss", lambda a, b: F("mse_loss")(a, b), [(3, 4), (3, 4)],
        torch_fn=lambda t, a, b: t.nn.functional.mse_loss(a, b))
