@@ -1,0 +1,287 @@
+"""Normalization (``torch.nn.functional.batch_norm, layer_norm, group_norm, instance_norm``).
+
+All four normalize x over some dims with the batch statistics (biased variance), then apply an
+optional per-feature affine map:
+
+    xhat = (x - mean) / sqrt(var + eps),   y = xhat * w + b
+
+``batch_norm``: stats over every dim but the channel dim 1; ``layer_norm``: over the last
+len(normalized_shape) dims; ``group_norm``: over (channels of the group, space) per sample;
+``instance_norm``: over space per sample and channel.
+
+One fused op (``Normalize``) does the training-mode math. Its backward, with M elements per statistic,
+
+    dx = invstd * (gh - mean(gh) - xhat * mean(gh * xhat)),  gh = g * w,   dw = sum g * xhat,  db = sum g
+
+is computed on arrays for a plain backward and with Tensor ops (recomputing the statistics from x)
+under ``create_graph``, so double backward is exact. In evaluation mode batch/instance norm use the
+running statistics, a fixed affine map written with Tensor ops. Running statistics are updated in
+place outside the autograd graph: running = (1 - momentum) running + momentum batch_stat, the
+variance unbiased (M / (M - 1)), as PyTorch.
+"""
+from __future__ import annotations
+
+from ...autograd.function import Function
+from ...autograd.grad_mode import _grad_enabled
+from ...autograd.tensor import Tensor, _wrap
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm"]
+
+
+def _wshape_dims(x_shape, w_shape):
+    """Dims of x over which a parameter of (right-aligned, broadcastable) ``w_shape`` is shared."""
+    lead = len(x_shape) - len(w_shape)
+    return tuple(range(lead)) + tuple(lead + i for i, s in enumerate(w_shape) if s == 1 and x_shape[lead + i] != 1)
+
+
+class Normalize(Function):
+    """y = (x - mean) / sqrt(var + eps) * w + b, statistics over ``dims`` (biased variance).
+
+    ``w``/``b`` are None or Tensors broadcastable to x (right-aligned). ``stats`` optionally gives the
+    already computed (mean, var, x - mean) arrays (keepdims) so callers that also need the batch
+    statistics (running averages) do not compute them twice.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b, dims, eps, stats=None):
+        xp = x.backend.xp
+        if stats is None:
+            stats = _stats(xp, x._data, dims)
+        _, var, xc = stats
+        invstd = 1.0 / xp.sqrt(var + eps)
+        xhat = xc * invstd
+        y = xhat
+        if w is not None:
+            y = y * w._data
+        if b is not None:
+            y = y + b._data
+        elif w is None:
+            y = y + 0.0  # never hand out the saved xhat itself
+        ctx.save_for_backward(x, w, b)
+        ctx.dims, ctx.eps = dims, eps
+        ctx.xhat, ctx.invstd = xhat, invstd
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w, b = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        dims, eps = ctx.dims, ctx.eps
+        shape = x._data.shape
+        if not _grad_enabled[0]:  # plain backward: array math on the saved xhat / invstd
+            be = g.backend
+            xp = be.xp
+            gd = g._data
+            xhat = ctx.xhat
+            gx = gw = gb = None
+            if need[0]:
+                gh = gd * w._data if w is not None else gd
+                gx = ctx.invstd * (gh - xp.mean(gh, axis=dims, keepdims=True)
+                                   - xhat * xp.mean(gh * xhat, axis=dims, keepdims=True))
+                gx = _wrap(gx, be)
+            if need[1]:
+                gw = _reduce_to(xp, gd * xhat, shape, w._data.shape)
+                gw = _wrap(gw, be)
+            if need[2]:
+                gb = _wrap(_reduce_to(xp, gd, shape, b._data.shape), be)
+            return gx, gw, gb, None, None, None
+        # create_graph: the same formulas as Tensor ops, statistics recomputed from x (differentiable)
+        mean = x.mean(dim=dims, keepdim=True)
+        xc = x - mean
+        invstd = ((xc * xc).mean(dim=dims, keepdim=True) + eps).rsqrt()
+        xhat = xc * invstd
+        gx = gw = gb = None
+        if need[0]:
+            gh = g * w if w is not None else g
+            gx = invstd * (gh - gh.mean(dim=dims, keepdim=True) - xhat * (gh * xhat).mean(dim=dims, keepdim=True))
+        if need[1]:
+            gw = _reduce_tensor(g * xhat, shape, tuple(w.shape))
+        if need[2]:
+            gb = _reduce_tensor(g, shape, tuple(b.shape))
+        return gx, gw, gb, None, None, None
+
+
+def _stats(xp, a, dims):
+    mean = xp.mean(a, axis=dims, keepdims=True)
+    xc = a - mean
+    var = xp.mean(xc * xc, axis=dims, keepdims=True)
+    return mean, var, xc
+
+
+def _reduce_to(xp, a, x_shape, w_shape):
+    red = _wshape_dims(x_shape, w_shape)
+    s = xp.sum(a, axis=red, keepdims=True) if red else a
+    return xp.reshape(s, w_shape)
+
+
+def _reduce_tensor(t, x_shape, w_shape):
+    red = _wshape_dims(x_shape, w_shape)
+    s = t.sum(dim=red, keepdim=True) if red else t
+    return s.reshape(w_shape)
+
+
+def _check_tensor(op, name, t, shape, x):
+    if t is None:
+        return
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor or None, got {type(t).__name__}")
+    if tuple(t.shape) != tuple(shape):
+        raise ValueError(f"{op}: {name} of shape {tuple(t.shape)} does not match the expected shape {tuple(shape)} "
+                         f"for input of shape {tuple(x.shape)}")
+    if t.backend is not x.backend:
+        raise RuntimeError(f"{op}: input on {x.device} but {name} on {t.device}; move one with .to(device)")
+
+
+def _check_input(op, x, min_ndim):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
+    if x.ndim < min_ndim:
+        raise ValueError(f"{op}: expected an input with at least {min_ndim} dims, got shape {tuple(x.shape)}")
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a floating point input, got {x.dtype}")
+
+
+def _affine(x, w, b, ndim_after_c):
+    """Per-channel (dim 1) affine map with Tensor ops: x * w[:, None...] + b[:, None...]."""
+    tail = (1,) * ndim_after_c
+    if w is not None:
+        x = x * w.reshape((w.shape[0],) + tail)
+    if b is not None:
+        x = x + b.reshape((b.shape[0],) + tail)
+    return x
+
+
+def _frozen_norm(x, mean, var, w, b, eps):
+    """Evaluation mode: y = (x - mean) / sqrt(var + eps) * w + b with fixed (running) mean/var of shape (C,).
+
+    Written as y = x * scale + shift with scale = w / sqrt(var + eps), shift = b - mean * scale (Tensor ops:
+    differentiable in x, w and b; the running statistics are constants)."""
+    tail = (1,) * (x.ndim - 2)
+    c = mean.shape[0]
+    scale = (var.detach() + eps).rsqrt()
+    if w is not None:
+        scale = scale * w
+    shift = -(mean.detach() * scale)
+    if b is not None:
+        shift = shift + b
+    return x * scale.reshape((c,) + tail) + shift.reshape((c,) + tail)
+
+
+def _update_running(buf, new_stat, momentum):
+    """buf <- (1 - momentum) buf + momentum new_stat, in place outside the graph (same Tensor object)."""
+    xp = buf.backend.xp
+    buf._data = xp.astype((1.0 - momentum) * buf._data + momentum * xp.astype(new_stat, buf._data.dtype),
+                          buf._data.dtype)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Batch normalization over (N, C, *): statistics per channel over batch and space.
+
+    training=True: normalize with the batch mean and biased variance, and update ``running_mean`` /
+    ``running_var`` (if given) in place with ``momentum`` (the variance unbiased by M/(M-1)).
+    training=False: normalize with the running statistics.
+    """
+    op = "F.batch_norm"
+    _check_input(op, input, 2)
+    x = input
+    c = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        _check_tensor(op, name, t, (c,), x)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{op}: running_mean and running_var must be given when training=False "
+                             "(or use training=True to normalize with the batch statistics)")
+        return _frozen_norm(x, running_mean, running_var, weight, bias, eps)
+    dims = (0,) + tuple(range(2, x.ndim))
+    m = x.numel() // c if c else 0
+    if m <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(x.shape)} "
+                         f"({op}: the batch variance of one value is undefined; use a batch of at least 2, "
+                         "call model.eval(), or use LayerNorm/GroupNorm)")
+    xp = x.backend.xp
+    stats = _stats(xp, x._data, dims)
+    if running_mean is not None or running_var is not None:
+        momentum = 0.0 if momentum is None else float(momentum)
+        if running_mean is not None:
+            _update_running(running_mean, xp.reshape(stats[0], (c,)), momentum)
+        if running_var is not None:
+            _update_running(running_var, xp.reshape(stats[1], (c,)) * (m / (m - 1)), momentum)
+    tail = (1,) * (x.ndim - 2)
+    w = None if weight is None else weight.reshape((c,) + tail)
+    b = None if bias is None else bias.reshape((c,) + tail)
+    return Normalize.apply(x, w, b, dims, float(eps), stats)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalization over the last len(normalized_shape) dims (per sample; no running statistics).
+
+    ``weight``/``bias`` have shape ``normalized_shape``. Works at batch size 1."""
+    op = "F.layer_norm"
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    ns = tuple(int(s) for s in normalized_shape)
+    _check_input(op, input, len(ns))
+    if len(ns) == 0 or tuple(input.shape[input.ndim - len(ns):]) != ns:
+        raise ValueError(f"{op}: normalized_shape {ns} must match the last dims of the input, got input of shape "
+                         f"{tuple(input.shape)} (expected [*, {', '.join(map(str, ns))}])")
+    _check_tensor(op, "weight", weight, ns, input)
+    _check_tensor(op, "bias", bias, ns, input)
+    dims = tuple(range(input.ndim - len(ns), input.ndim))
+    return Normalize.apply(input, weight, bias, dims, float(eps))
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalization: the C channels of (N, C, *) split into ``num_groups`` groups, each normalized
+    over (its channels, space) per sample; then a per-channel affine map."""
+    op = "F.group_norm"
+    _check_input(op, input, 2)
+    n, c = input.shape[0], input.shape[1]
+    num_groups = int(num_groups)
+    if num_groups < 1 or c % num_groups:
+        raise ValueError(f"{op}: num_channels={c} (input shape {tuple(input.shape)}) must be divisible by "
+                         f"num_groups={num_groups}")
+    _check_tensor(op, "weight", weight, (c,), input)
+    _check_tensor(op, "bias", bias, (c,), input)
+    xr = input.reshape(n, num_groups, -1)
+    y = Normalize.apply(xr, None, None, (2,), float(eps)).reshape(tuple(input.shape))
+    return _affine(y, weight, bias, input.ndim - 2)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Instance normalization of (N, C, *): per sample and channel over space.
+
+    With ``use_input_stats`` the instance statistics are used (and the running statistics, if given,
+    updated with their batch average); otherwise the running statistics are."""
+    op = "F.instance_norm"
+    _check_input(op, input, 3)
+    x = input
+    c = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        _check_tensor(op, name, t, (c,), x)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{op}: running_mean and running_var must be given when use_input_stats=False")
+        return _frozen_norm(x, running_mean, running_var, weight, bias, eps)
+    dims = tuple(range(2, x.ndim))
+    m = 1
+    for d in dims:
+        m *= x.shape[d]
+    if m <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {tuple(x.shape)} "
+                         f"({op})")
+    xp = x.backend.xp
+    stats = _stats(xp, x._data, dims)
+    if running_mean is not None or running_var is not None:
+        momentum = 0.0 if momentum is None else float(momentum)
+        n = x.shape[0]
+        if running_mean is not None:
+            _update_running(running_mean, xp.mean(xp.reshape(stats[0], (n, c)), axis=0), momentum)
+        if running_var is not None:
+            _update_running(running_var, xp.mean(xp.reshape(stats[1], (n, c)), axis=0) * (m / (m - 1)), momentum)
+    tail = (1,) * (x.ndim - 2)
+    w = None if weight is None else weight.reshape((c,) + tail)
+    b = None if bias is None else bias.reshape((c,) + tail)
+    return Normalize.apply(x, w, b, dims, float(eps), stats)
