@@ -1,7 +1,9 @@
 """Pooling (``torch.nn.functional.max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d``).
 
-Windows are taken over the last nd dims with the same strided-window view as convolution, so every
-leading dim (batch, channels, or none) is pooled independently.
+Windows are taken over the last nd dims, so every leading dim (batch, channels, or none) is pooled
+independently. Each op loops over the K kernel offsets (never over pixels): the elements at offset k of
+all windows form one strided slice of the (padded) input, so max pooling is K-1 elementwise maxima and
+its gradient K masked strided writes.
 
 * max pooling: y = max over the window. The gradient goes to ONE element per window, the first
   maximum in row-major window order (PyTorch's choice): ties are not split. A value that is the
@@ -17,123 +19,147 @@ col2im of g / divisor <-> average pooling), so double backward works.
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor, _wrap
-from .conv import _col2im_add, _crop, _Geom, _ntuple, _pad, _prod, _windows
+from .conv import _crop, _Geom, _ntuple, _pad, _prod
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d"]
 
 
-def _nonoverlapping(geom):
-    return geom.stride == geom.ksize and all(d == 1 for d in geom.dilation)
+def _keys(geom, lead):
+    """Index of every kernel offset's strided slice (the window elements at that offset, all outputs at once)."""
+    head = (slice(None),) * lead
+    return [head + tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
+                         for i, d, s, o in zip(kidx, geom.dilation, geom.stride, geom.out))
+            for kidx in itertools.product(*(range(k) for k in geom.ksize))]
 
 
-def _window_block(be, xpad, geom):
-    """(..., *out, K) copy of the windows (row-major kernel order) of padded array ``xpad``."""
+def _disjoint(geom):
+    """True when no input element lies in two windows (stride >= dilated kernel span in every dim)."""
+    return all(s >= geom.extent(i) for i, s in enumerate(geom.stride))
+
+
+def _scatter(be, parts, geom, shape, dtype):
+    """zeros(padded input) with ``parts[k]`` added at kernel offset k's slice, then the padding cropped."""
     xp = be.xp
-    nd = geom.nd
-    lead = xpad.shape[:xpad.ndim - nd]
-    K = _prod(geom.ksize)
-    if _nonoverlapping(geom):  # reshape-only path: no strided view, portable everywhere
-        key = (slice(None),) * len(lead) + tuple(slice(0, o * k) for o, k in zip(geom.out, geom.ksize))
-        split = lead + tuple(v for o, k in zip(geom.out, geom.ksize) for v in (o, k))
-        a = xp.reshape(xpad[key], split)
-        L = len(lead)
-        perm = tuple(range(L)) + tuple(L + 2 * i for i in range(nd)) + tuple(L + 2 * i + 1 for i in range(nd))
-        a = xp.permute_dims(a, perm)
-    else:
-        a = _windows(be, xpad, geom)
-    return xp.reshape(a, lead + geom.out + (K,))
-
-
-def _scatter_windows(be, gwin, geom, dtype):
-    """Adjoint of ``_window_block``: gwin (..., *out, K) -> (..., *in) summed back at the window positions."""
-    xp = be.xp
-    nd = geom.nd
-    lead = gwin.shape[:gwin.ndim - nd - 1]
-    L = len(lead)
-    padded = geom.padded()
-    out = xp.zeros(lead + padded, dtype=dtype, device=be.device)
-    gwin = xp.reshape(gwin, lead + geom.out + geom.ksize)
-    if _nonoverlapping(geom):
-        perm = tuple(range(L)) + tuple(v for i in range(nd) for v in (L + i, L + nd + i))
-        blk = xp.reshape(xp.permute_dims(gwin, perm), lead + tuple(o * k for o, k in zip(geom.out, geom.ksize)))
-        key = (slice(None),) * L + tuple(slice(0, o * k) for o, k in zip(geom.out, geom.ksize))
-        out[key] = blk
-    else:
-        perm = tuple(range(L)) + tuple(range(L + nd, L + 2 * nd)) + tuple(range(L, L + nd))
-        _col2im_add(be, out, xp.permute_dims(gwin, perm), geom)
+    lead = len(shape) - geom.nd
+    out = xp.zeros(tuple(shape[:lead]) + geom.padded(), dtype=dtype, device=be.device)
+    disjoint = _disjoint(geom)
+    for key, part in zip(_keys(geom, lead), parts):
+        if disjoint:
+            out[key] = part
+        else:
+            out[key] += part
     return _crop(out, geom)
 
 
-def _onehot(be, idx, K, dtype):
+def _first_max_masks(be, xpad, best, keys):
+    """Per kernel offset k, the boolean mask of the outputs whose window maximum is first (row-major) at k."""
     xp = be.xp
-    return xp.astype(xp.arange(K, device=be.device) == idx[..., None], dtype)
+    masks, taken = [], None
+    for key in keys:
+        m = xpad[key] == best
+        if taken is not None:
+            m = m & ~taken
+        masks.append(m)
+        taken = m if taken is None else taken | m
+    return masks
 
 
 # ------------------------------------------------------------------ max pooling
 class MaxPoolNd(Function):
-    """y = max over each window; dy/dx = 1 at the window's first argmax, 0 elsewhere."""
+    """y = max over each window (a maximum over the K kernel-offset slices);
+    dy/dx = 1 at the window's first maximum, 0 elsewhere (found in backward: inference pays nothing)."""
+
+    saves_output = True
 
     @staticmethod
     def forward(ctx, x, geom):
         be = x.backend
         xp = be.xp
-        blk = _window_block(be, _pad(be, x._data, geom.pads, -math.inf), geom)
-        idx = xp.argmax(blk, axis=-1)
-        ctx.idx, ctx.geom = idx, geom
-        return xp.max(blk, axis=-1)
+        xpad = _pad(be, x._data, geom.pads, -math.inf)
+        keys = _keys(geom, xpad.ndim - geom.nd)
+        best = xpad[keys[0]]
+        for key in keys[1:]:
+            best = xp.maximum(best, xpad[key])
+        if len(keys) == 1:
+            best = xp.asarray(best, copy=True)
+        ctx.save_for_backward(x)
+        ctx.geom = geom
+        return best
 
     @staticmethod
     def backward(ctx, g):
-        return MaxPoolScatter.apply(g, ctx.idx, ctx.geom), None
+        (x,) = ctx.saved_tensors
+        be = x.backend
+        geom = ctx.geom
+        xpad = _pad(be, x._data, geom.pads, -math.inf)
+        masks = _first_max_masks(be, xpad, ctx._out[0], _keys(geom, xpad.ndim - geom.nd))
+        return MaxPoolScatter.apply(g, masks, geom), None
 
 
 class MaxPoolScatter(Function):
-    """dx = zeros; dx[argmax of each window] += g (linear in g; adjoint: ``MaxPoolGather``)."""
+    """dx = zeros; dx[first maximum of each window] += g (linear in g; adjoint: ``MaxPoolGather``)."""
 
     @staticmethod
-    def forward(ctx, g, idx, geom):
+    def forward(ctx, g, masks, geom):
         be = g.backend
-        ctx.idx, ctx.geom = idx, geom
-        gwin = _onehot(be, idx, _prod(geom.ksize), g._data.dtype) * g._data[..., None]
-        return _scatter_windows(be, gwin, geom, g._data.dtype)
+        xp = be.xp
+        ctx.masks, ctx.geom = masks, geom
+        zero = xp.zeros((), dtype=g._data.dtype, device=be.device)
+        parts = (xp.where(m, g._data, zero) for m in masks)
+        return _scatter(be, parts, geom, geom.in_shape, g._data.dtype)
 
     @staticmethod
     def backward(ctx, gg):
-        return MaxPoolGather.apply(gg, ctx.idx, ctx.geom), None, None
+        return MaxPoolGather.apply(gg, ctx.masks, ctx.geom), None, None
 
 
 class MaxPoolGather(Function):
-    """y = x at the saved argmax of each window (adjoint of ``MaxPoolScatter``)."""
+    """y = x at the first maximum of each window (selection masks saved; adjoint of ``MaxPoolScatter``)."""
 
     @staticmethod
-    def forward(ctx, x, idx, geom):
+    def forward(ctx, x, masks, geom):
         be = x.backend
         xp = be.xp
-        ctx.idx, ctx.geom = idx, geom
-        blk = _window_block(be, _pad(be, x._data, geom.pads, 0.0), geom)
-        return xp.sum(blk * _onehot(be, idx, blk.shape[-1], blk.dtype), axis=-1)
+        ctx.masks, ctx.geom = masks, geom
+        xpad = _pad(be, x._data, geom.pads, 0.0)
+        zero = xp.zeros((), dtype=x._data.dtype, device=be.device)
+        out = None
+        for m, key in zip(masks, _keys(geom, xpad.ndim - geom.nd)):
+            part = xp.where(m, xpad[key], zero)
+            out = part if out is None else out + part
+        return out
 
     @staticmethod
     def backward(ctx, gg):
-        return MaxPoolScatter.apply(gg, ctx.idx, ctx.geom), None, None
+        return MaxPoolScatter.apply(gg, ctx.masks, ctx.geom), None, None
 
 
 # ------------------------------------------------------------------ average pooling
+def _window_sum(be, xpad, geom):
+    xp = be.xp
+    keys = _keys(geom, xpad.ndim - geom.nd)
+    out = xp.asarray(xpad[keys[0]], copy=True)
+    for key in keys[1:]:
+        out += xpad[key]
+    return out
+
+
 class AvgPoolNd(Function):
-    """y = (sum of the window) / divisor;  dx = col2im(g / divisor) (``AvgPoolBackward``)."""
+    """y = (sum of the window) / divisor;  dx = g / divisor added back over each window (``AvgPoolBackward``)."""
 
     @staticmethod
     def forward(ctx, x, geom, div):
         be = x.backend
-        xp = be.xp
         ctx.geom, ctx.div = geom, div
-        blk = _window_block(be, _pad(be, x._data, geom.pads, 0.0), geom)
-        return xp.sum(blk, axis=-1) / div
+        out = _window_sum(be, _pad(be, x._data, geom.pads, 0.0), geom)
+        out /= div
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -146,12 +172,9 @@ class AvgPoolBackward(Function):
     @staticmethod
     def forward(ctx, g, geom, div):
         be = g.backend
-        xp = be.xp
         ctx.geom, ctx.div = geom, div
         q = g._data / div
-        K = _prod(geom.ksize)
-        gwin = xp.broadcast_to(q[..., None], q.shape + (K,))
-        return _scatter_windows(be, gwin, geom, g._data.dtype)
+        return _scatter(be, (q for _ in range(_prod(geom.ksize))), geom, geom.in_shape, g._data.dtype)
 
     @staticmethod
     def backward(ctx, gg):
@@ -221,7 +244,7 @@ def _avg_pool(nd, op, x, kernel_size, stride, padding, ceil_mode, count_include_
             mask = _pad(be, ones, tuple((0, e) for e in extra))
         else:
             mask = _pad(be, xp.ones(sp, dtype=x._data.dtype, device=be.device), geom.pads)
-        div = xp.sum(_window_block(be, mask, geom), axis=-1)
+        div = _window_sum(be, mask, geom)
     return AvgPoolNd.apply(x, geom, div)
 
 
