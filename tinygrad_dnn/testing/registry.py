@@ -212,6 +212,13 @@ def _F(name):
     return getattr(functional, name)
 
 
+def _grad_of(f, x, v):
+    """v^T df/dx as a differentiable function of (x, v) (puts an op's backward graph under test)."""
+    from ..autograd.function import grad
+
+    return grad(f(x), x, v, create_graph=True)[0]
+
+
 _core()
 
 
@@ -266,6 +273,27 @@ def _nn():
     _r("conv2d_stride_dilation_groups", lambda x, w: F("conv2d")(x, w, stride=2, dilation=2, groups=2),
        [(1, 4, 7, 7), (4, 2, 2, 2)],
        torch_fn=lambda t, x, w: t.nn.functional.conv2d(x, w, stride=2, dilation=2, groups=2))
+    _r("max_pool2d_overlap", lambda x: F("max_pool2d")(x, 3, stride=2, padding=1), [(2, 2, 5, 5)],
+       torch_fn=lambda t, x: t.nn.functional.max_pool2d(x, 3, stride=2, padding=1))
+    _r("max_pool1d", lambda x: F("max_pool1d")(x, 2), [(2, 3, 6)],
+       torch_fn=lambda t, x: t.nn.functional.max_pool1d(x, 2))
+    _r("avg_pool2d", lambda x: F("avg_pool2d")(x, 2, stride=1, padding=1, count_include_pad=False), [(2, 2, 4, 3)],
+       torch_fn=lambda t, x: t.nn.functional.avg_pool2d(x, 2, stride=1, padding=1, count_include_pad=False))
+    # the pooling gradients as ops of their own (linear in v; their adjoints are reached at second order)
+    _r("max_pool2d_backward", lambda x, v: _grad_of(lambda x: F("max_pool2d")(x * x, 3, stride=2, padding=1), x, v),
+       [(2, 2, 5, 5), (2, 2, 3, 3)],
+       torch_fn=lambda t, x, v: t.autograd.grad(t.nn.functional.max_pool2d(x * x, 3, stride=2, padding=1), x, v,
+                                                create_graph=True)[0])
+    _r("avg_pool2d_backward", lambda x, v: _grad_of(lambda x: F("avg_pool2d")(x * x, 2), x, v),
+       [(2, 2, 4, 4), (2, 2, 2, 2)],
+       torch_fn=lambda t, x, v: t.autograd.grad(t.nn.functional.avg_pool2d(x * x, 2), x, v, create_graph=True)[0])
+    _r("batch_norm_train", lambda x, w, b: F("batch_norm")(x, None, None, w, b, training=True),
+       [(4, 3, 2), (3,), (3,)],
+       torch_fn=lambda t, x, w, b: t.nn.functional.batch_norm(x, None, None, w, b, training=True))
+    _r("layer_norm", lambda x, w, b: F("layer_norm")(x, (4,), w, b), [(3, 4), (4,), (4,)],
+       torch_fn=lambda t, x, w, b: t.nn.functional.layer_norm(x, (4,), w, b))
+    _r("group_norm", lambda x, w, b: F("group_norm")(x, 2, w, b), [(2, 4, 3), (4,), (4,)],
+       torch_fn=lambda t, x, w, b: t.nn.functional.group_norm(x, 2, w, b))
 
 
 _nn()
