@@ -25,7 +25,7 @@ def test_default_command_reduced_epochs(tmp_path):
     m = json.loads((tmp_path / "metrics.json").read_text())
     assert m["test_accuracy"] > 0.93 and m["epochs_run"] == 8
     assert m["config"]["batchnorm"] == "after" and m["config"]["dropout"] > 0
-    assert len(m["history"]["val_accuracy"]) == 8
+    assert len(m["history"]["loss"]) == 8 and m["config"]["val_fraction"] == 0.0
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "checkpoint.npz").exists()
 
@@ -47,9 +47,25 @@ def test_bad_arguments_name_the_flag(args, needle):
     assert needle in r.stderr, r.stderr
 
 
+def test_diagnostics_and_find_lr(tmp_path):
+    r = run("train", "--dataset", "moons", "--epochs", "2", "--diagnostics", "--out", str(tmp_path), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "initial loss" in r.stdout and "log(2)" in r.stdout
+    for name in ("activations_init.png", "gradient_norms_init.png", "update_ratios.png", "activations_final.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG", name
+    r = run("train", "--dataset", "moons", "--find-lr", "--out", str(tmp_path), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "LR range test" in r.stdout and (tmp_path / "lr_range.png").exists()
+
+
 def test_cnn_on_points_and_missing_cuda_are_refused():
     r = run("train", "--dataset", "moons", "--model", "cnn")
     assert r.returncode == 2 and "--model cnn needs" in r.stderr
+    import tinygrad_dnn as tg
+
+    if not tg.cuda.is_available():
+        r = run("train", "--device", "cuda")
+        assert r.returncode == 2 and "--device cuda: no CUDA" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_resume_matches_uninterrupted_and_refuses_bad_checkpoints(tmp_path):

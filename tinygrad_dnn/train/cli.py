@@ -32,7 +32,7 @@ ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid")
 # can tell what the user asked for from what the checkpoint says
 DEFAULTS = dict(dataset="digits", model="mlp", optimizer="adamw", lr=None, schedule="cosine", epochs=40,
                 batch_size=64, hidden="256,256", activation="relu", batchnorm="after", dropout=0.15,
-                weight_decay=None, momentum=None, seed=0, val_fraction=0.1, early_stopping=0,
+                weight_decay=None, momentum=None, seed=0, val_fraction=None, early_stopping=0,
                 clip_grad_norm=None, clip_grad_value=None, channels=None, standardize=True, min_lr=1e-5)
 DEFAULT_LR = {"sgd": 0.05, "adam": 2e-3, "adamw": 2e-3, "rmsprop": 1e-3, "adagrad": 1e-2, "adadelta": 1.0,
               "nadam": 2e-3, "adamax": 2e-3}
@@ -90,7 +90,8 @@ def add_train_arguments(p):
     g.add_argument("--no-standardize", dest="standardize", action="store_const", const=False, default=None,
                    help="do not standardize the inputs with the training set's mean/std")
     g.add_argument("--val-fraction", type=_number("--val-fraction", float, 0.0, 0.5), default=None,
-                   help=f"part of the training set held out for validation (0 = none) (default {d['val_fraction']})")
+                   help="part of the training set held out for validation (default: 0, i.e. train on all of it "
+                        "and report test accuracy; 0.1 when --early-stopping or --schedule plateau needs it)")
     o = p.add_argument_group("optimization")
     o.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None, help=f"(default {d['optimizer']})")
     o.add_argument("--lr", type=_number("--lr", float, 0.0, lo_open=True), default=None,
@@ -147,6 +148,8 @@ def _resolve(args, saved=None):
     if conflicts:
         raise ValueError("the checkpoint was trained with different settings: " + "; ".join(conflicts)
                          + ". Leave those options out to continue it, or start a new run without --resume")
+    if cfg["val_fraction"] is None:
+        cfg["val_fraction"] = 0.1 if (cfg["early_stopping"] or cfg["schedule"] == "plateau") else 0.0
     if cfg["lr"] is None:
         cfg["lr"] = DEFAULT_LR[cfg["optimizer"]]
     if cfg["weight_decay"] is None:

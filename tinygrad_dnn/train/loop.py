@@ -494,8 +494,8 @@ class Trainer:
             msg = f"interrupted (Ctrl-C) during epoch {self.epoch + 1}, batch {self._batch_in_epoch}"
             if path is not None:
                 self.save_checkpoint(path, mid_epoch=True)
-                msg += (f"; saved the current state to {path} (resuming restarts epoch {self.epoch + 1} "
-                        "from these weights)")
+                msg += (f"; saved the current state to {path} (resuming continues epoch {self.epoch + 1} "
+                        "from the next batch)")
             print(msg, file=sys.stderr, flush=True)
             self.interrupted_checkpoint = path
             return self.history
