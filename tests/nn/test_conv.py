@@ -200,3 +200,15 @@ def test_small_cnn_trains_end_to_end(device):
     with tg.no_grad():
         acc = (model(tg.tensor(xt, device=device)).argmax(1).numpy() == yt).mean()
     assert acc >= 0.9
+
+
+def test_conv_backward_twice_with_retain_graph(device):
+    """The forward's column matrix is released after the first backward and recomputed for a second one."""
+    x = tg.randn(2, 3, 6, 6, device=device, requires_grad=True)
+    w = tg.randn(4, 3, 3, 3, device=device, requires_grad=True)
+    y = F.conv2d(x, w, padding=1, stride=2).sum()
+    y.backward(retain_graph=True)
+    gw, gx = w.grad.numpy().copy(), x.grad.numpy().copy()
+    y.backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * gw, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * gx, rtol=1e-5, atol=1e-6)

@@ -192,7 +192,8 @@ class ConvNd(Function):
         need = ctx.needs_input_grad
         geom = ctx.geom
         gx = ConvTransposeNd.apply(g, w, geom) if need[0] else None
-        gw = ConvWeightGrad.apply(x, g, geom, ctx.cols) if need[1] else None
+        cols, ctx.cols = ctx.cols, None  # release the column matrix early (recomputed if backward runs again)
+        gw = ConvWeightGrad.apply(x, g, geom, cols) if need[1] else None
         gb = g.sum(dim=(0,) + tuple(range(2, 2 + geom.nd))) if need[2] else None
         return gx, gw, gb, None
 
