@@ -70,7 +70,8 @@ def test_norm_gradcheck_input_and_params(name, make, shape, mode, device):
             np.testing.assert_allclose(b.detach().numpy(), a.numpy(), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("shape,cls", [((8, 3), "BatchNorm1d"), ((6, 3, 5), "BatchNorm1d"), ((4, 3, 5, 2), "BatchNorm2d")])
+@pytest.mark.parametrize("shape,cls", [((8, 3), "BatchNorm1d"), ((6, 3, 5), "BatchNorm1d"),
+                                       ((4, 3, 5, 2), "BatchNorm2d")])
 @pytest.mark.parametrize("momentum", [0.1, 0.3, None])
 def test_batchnorm_matches_torch_over_steps(shape, cls, momentum, device):
     torch = pytest.importorskip("torch")

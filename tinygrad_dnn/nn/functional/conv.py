@@ -149,7 +149,7 @@ def _im2col(be, x, geom):
 
 def _g_matrix(xp, g, groups):
     """Output gradient (N, O, *out) as (G, Og, N*L) (a transposing copy)."""
-    n, o = g.shape[0], g.shape[1]
+    o = g.shape[1]
     perm = (1, 0) + tuple(range(2, g.ndim))
     return xp.reshape(xp.permute_dims(g, perm), (groups, o // groups, -1))
 

@@ -59,7 +59,6 @@ def _scatter(be, parts, geom, shape, dtype):
 
 def _first_max_masks(be, xpad, best, keys):
     """Per kernel offset k, the boolean mask of the outputs whose window maximum is first (row-major) at k."""
-    xp = be.xp
     masks, taken = [], None
     for key in keys:
         m = xpad[key] == best
@@ -240,7 +239,8 @@ def _avg_pool(nd, op, x, kernel_size, stride, padding, ceil_mode, count_include_
         xp = be.xp
         sp = tuple(x.shape[-nd:])
         if count_include_pad:  # the padded input counts, the ceil-mode overhang does not
-            ones = xp.ones(tuple(s + 2 * lo for s, (lo, _) in zip(sp, geom.pads)), dtype=x._data.dtype, device=be.device)
+            padded = tuple(s + 2 * lo for s, (lo, _) in zip(sp, geom.pads))
+            ones = xp.ones(padded, dtype=x._data.dtype, device=be.device)
             mask = _pad(be, ones, tuple((0, e) for e in extra))
         else:
             mask = _pad(be, xp.ones(sp, dtype=x._data.dtype, device=be.device), geom.pads)
