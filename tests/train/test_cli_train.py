@@ -22,6 +22,7 @@ def test_default_command_reduced_epochs(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "training mlp" in r.stdout and "on digits" in r.stdout and "adamw" in r.stdout
     assert "test accuracy" in r.stdout
+    assert "it/s" not in r.stdout + r.stderr  # no progress bar when not a terminal
     m = json.loads((tmp_path / "metrics.json").read_text())
     assert m["test_accuracy"] > 0.93 and m["epochs_run"] == 8
     assert m["config"]["batchnorm"] == "after" and m["config"]["dropout"] > 0
@@ -118,3 +119,29 @@ def test_ctrl_c_saves_and_exits_cleanly(tmp_path):
     assert (tmp_path / "interrupted.npz").exists() and (tmp_path / "checkpoint.npz").exists()
     r = run("train", "--resume", str(tmp_path / "interrupted.npz"), "--epochs", "2", "--quiet")
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty test")
+def test_progress_bar_in_a_terminal():
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    p = subprocess.Popen([sys.executable, "-m", "tinygrad_dnn", "train", "--dataset", "moons", "--epochs", "2"],
+                         stdin=slave, stdout=slave, stderr=slave, close_fds=True, env=ENV)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    assert p.wait(timeout=60) == 0
+    text = out.decode(errors="replace")
+    assert "epoch 1/2:" in text and "it/s" in text and "test accuracy" in text

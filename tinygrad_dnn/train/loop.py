@@ -383,8 +383,12 @@ class Trainer:
                 from tqdm.auto import tqdm
 
                 n = len(loader) if hasattr(loader, "__len__") else None
-                bar = tqdm(loader, total=n, desc=f"epoch {e}/{self.epochs}", leave=False, dynamic_ncols=True,
-                           file=sys.stderr)
+                try:
+                    cols = os.get_terminal_size(sys.stderr.fileno()).columns
+                except OSError:
+                    cols = 0
+                bar = tqdm(loader, total=n, desc=f"epoch {e}/{self.epochs}", leave=False, file=sys.stderr,
+                           dynamic_ncols=cols > 0, ncols=None if cols > 0 else 100)
                 it = bar
             except ImportError:  # pragma: no cover
                 bar = None
