@@ -86,7 +86,7 @@ def _cmd_bench(args):
     if root not in sys.path:
         sys.path.insert(0, root)
     try:
-        from benchmarks.run import main as bench_main
+        from benchmarks.runner import main as bench_main
     except ImportError as e:
         print(f"error: the benchmark suite lives in the source tree's benchmarks/ folder ({e}); "
               "run from a clone of the repository", file=sys.stderr)

@@ -35,3 +35,16 @@ def test_gradcheck_unknown_device_is_a_clear_error():
 def test_gradcheck_unknown_op_filter():
     r = run("gradcheck", "--only", "no_such_op")
     assert r.returncode == 2 and "no op matches" in r.stderr
+
+
+def test_bench_runs_a_named_suite_in_quick_mode(tmp_path):
+    r = run("bench", "overhead", "--quick", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    md = (tmp_path / "benchmarks_quick.md").read_text()
+    assert "vs torch" in md or "vs hand" in md
+
+
+def test_bench_unknown_suite_is_an_error(tmp_path):
+    r = run("bench", "no_such_suite", "--quick", "--out", str(tmp_path))
+    assert r.returncode != 0
+    assert "no_such_suite" in (r.stdout + r.stderr)
