@@ -29,7 +29,7 @@ import time
 
 import tinygrad_dnn as tg
 
-from .callbacks import Callback, GradientClipping, LRScheduler, ModelCheckpoint
+from .callbacks import Callback, GradientClipping, LRScheduler, ModelCheckpoint, _mode_is_min
 
 CHECKPOINT_FORMAT = "tinygrad_dnn.train.checkpoint"
 CHECKPOINT_VERSION = 1
@@ -113,14 +113,6 @@ class History:
         return f"History({len(self)} epochs{': ' + shown if shown else ''})"
 
 
-def _mode_is_min(monitor, mode):
-    if mode == "min":
-        return True
-    if mode == "max":
-        return False
-    if mode != "auto":
-        raise ValueError(f"mode must be 'min', 'max' or 'auto', got {mode!r}")
-    return "acc" not in monitor
 
 
 # ----------------------------------------------------------------------------------------- helpers
