@@ -28,7 +28,6 @@ def _cmd_info(args):
 
 
 def _cmd_gradcheck(args):
-    import tinygrad_dnn as tg
     from tinygrad_dnn.backend import available_devices
     from tinygrad_dnn.gradcheck import GradcheckError, check_gradients, gradgradcheck
     from tinygrad_dnn.testing import OPS

@@ -1,5 +1,4 @@
 """Helpers for nn tests: gradcheck a module with respect to its input and every parameter."""
-import tinygrad_dnn as torch
 from tinygrad_dnn.gradcheck import gradcheck, gradgradcheck
 
 

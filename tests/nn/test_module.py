@@ -1,6 +1,5 @@
 """Module API: registration, traversal, modes, hooks, to(), repr, summary, state_dict, save/load."""
 import copy
-import math
 
 import numpy as np
 import pytest

@@ -5,7 +5,7 @@ import math
 import pytest
 
 import tinygrad_dnn as tg
-from tinygrad_dnn import nn, optim
+from tinygrad_dnn import optim
 from tinygrad_dnn.train import diagnostics as D, fit
 from tinygrad_dnn.train.models import MLP
 

@@ -1,5 +1,4 @@
 """fit/Trainer: learning, history, NaN stop, Ctrl-C, checkpoints and exact resume, plots."""
-import math
 import os
 
 import pytest

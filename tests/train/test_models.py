@@ -2,7 +2,6 @@
 import pytest
 
 import tinygrad_dnn as tg
-from tinygrad_dnn import nn
 from tinygrad_dnn.train.models import CNN1d, CNN2d, MLP, ResidualMLP, build_model
 
 

@@ -5,7 +5,6 @@ same numbers on every device.
 """
 from __future__ import annotations
 
-import math
 
 from ..backend import get_backend
 from ..backend.base import is_host_array
