@@ -1020,5 +1020,6 @@ def matmul(a, b):
         raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
                            f"({ka} != {kb}): the last dim of the first must equal the "
                            f"{'second-to-last' if b.ndim > 1 else 'only'} dim of the second")
-    a, b = a._coerce(b, "matmul")
+    if a.backend is not b.backend or a._data.dtype != b._data.dtype:
+        a, b = a._coerce(b, "matmul")
     return L.MatMul.apply(a, b)
