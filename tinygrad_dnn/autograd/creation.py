@@ -61,8 +61,6 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         else:
             arr = b.from_host(data.copy() if hasattr(data, "copy") else data)
     elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
-        from .. import autograd  # noqa: F401
-
         return _finish(stack([tensor(x, dtype=dtype, device=device) for x in data]), requires_grad)
     else:
         from ..backend.numpy_backend import np  # host staging for Python data

@@ -130,8 +130,6 @@ class Tensor:
     # ------------------------------------------------------------ conversion
     def numpy(self):
         """Host NumPy array (a copy for non-CPU devices; shares memory on the CPU, as PyTorch)."""
-        if self.requires_grad and _grad_enabled[0] and self.grad_fn is not None:
-            pass
         return self.backend.to_host(self._data)
 
     def __array__(self, dtype=None, copy=None):
@@ -796,27 +794,20 @@ class Tensor:
         self._version += 1
         return self
 
-    def _ip(xp_inplace):
-        def method(self, other):
-            return self._inplace(xp_inplace.__name__, xp_inplace, other)
-        return method
+    def add_(self, other, alpha=1):
+        """self += alpha * other, in place (no graph; see ``_check_inplace``)."""
+        return self._inplace("add_", _iadd, other if alpha == 1 else other * alpha)
 
-    def _iadd(a, b):
-        a += b
+    def sub_(self, other, alpha=1):
+        return self._inplace("sub_", _isub, other if alpha == 1 else other * alpha)
 
-    def _isub(a, b):
-        a -= b
+    def mul_(self, other):
+        return self._inplace("mul_", _imul, other)
 
-    def _imul(a, b):
-        a *= b
+    def div_(self, other):
+        return self._inplace("div_", _idiv, other)
 
-    def _idiv(a, b):
-        a /= b
-
-    __iadd__ = add_ = _ip(_iadd)
-    __isub__ = sub_ = _ip(_isub)
-    __imul__ = mul_ = _ip(_imul)
-    __itruediv__ = div_ = _ip(_idiv)
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
     def addcmul_(self, t1, t2, value=1.0):
         return self.add_(_wrap(t1._data * t2._data * value, self.backend))
@@ -874,6 +865,22 @@ _function._bind(Tensor, _wrap)
 
 
 # ---------------------------------------------------------------- helpers and small ops
+def _iadd(a, b):
+    a += b
+
+
+def _isub(a, b):
+    a -= b
+
+
+def _imul(a, b):
+    a *= b
+
+
+def _idiv(a, b):
+    a /= b
+
+
 class Size(tuple):
     """``tensor.shape``: a tuple (as ``torch.Size``)."""
 
