@@ -40,3 +40,16 @@ def test_cupy_backend_runs_a_graph():
     x = torch.randn(4, 3, device="cuda", requires_grad=True)
     (x * x).sum().backward()
     assert x.grad.device == torch.device("cuda:0")
+
+
+def test_axpy_matches_the_plain_update_in_and_out_of_chunks(device):
+    import numpy as np
+
+    b = get_backend(device)
+    rng = np.random.default_rng(0)
+    for n in (10, 100_003):  # below and above the NumPy backend's chunk size
+        y0, x0 = rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+        y = b.from_host(y0.copy())
+        out = b.axpy_(y, -0.1, b.from_host(x0))
+        assert b.to_host(out).tolist() == (y0 - np.float32(0.1) * x0).tolist()
+        assert b.to_host(y).tolist() == b.to_host(out).tolist()  # in place

@@ -58,6 +58,14 @@ class Backend:
     def erf(self, x):
         raise NotImplementedError
 
+    def axpy_(self, y, alpha, x):
+        """In place ``y += alpha * x`` (an optimizer update); returns ``y``.
+
+        Backends may avoid the full-size temporary ``alpha * x`` (the NumPy one works in chunks).
+        """
+        y += alpha * x
+        return y
+
     def owns(self, arr) -> bool:
         """True if ``arr`` owns its writable memory (is not a view); conservative default: False."""
         return False

@@ -48,6 +48,8 @@ class _FastReductions(types.ModuleType):
         return np.true_divide(out, n, out=out, casting="unsafe") if isinstance(out, np.ndarray) else out / x.dtype.type(n)
 
 
+_AXPY_CHUNK = 1 << 15  # elements: 128 KiB of float32
+
 _xp = _FastReductions("tinygrad_dnn.backend.numpy_xp", "NumPy with fast reductions")
 
 
@@ -67,6 +69,22 @@ class NumpyBackend(Backend):
 
     def is_array(self, obj):
         return isinstance(obj, np.ndarray)
+
+    def axpy_(self, y, alpha, x):
+        n = y.size
+        if n <= _AXPY_CHUNK or x.dtype != y.dtype or not (y.flags.c_contiguous and x.flags.c_contiguous) \
+                or x.shape != y.shape:
+            y += alpha * x
+            return y
+        # cache-sized chunks: no parameter-sized temporary, and each chunk stays in L2
+        yf, xf = y.reshape(-1), x.reshape(-1)
+        tmp = np.empty(_AXPY_CHUNK, dtype=y.dtype)
+        for start in range(0, n, _AXPY_CHUNK):
+            stop = min(start + _AXPY_CHUNK, n)
+            t = tmp[:stop - start]
+            np.multiply(xf[start:stop], alpha, out=t)
+            yf[start:stop] += t
+        return y
 
     def owns(self, arr):
         return arr.flags.owndata and arr.flags.writeable

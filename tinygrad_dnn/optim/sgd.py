@@ -61,7 +61,7 @@ class SGD(Optimizer):
                         b += (1 - damp) * g
                     buf._data = b
                 g = g + mu * buf._data if nesterov else buf._data
-            p._data -= lr * g
+            p.backend.axpy_(p._data, -lr, g)
             p._version += 1
 
 
