@@ -326,3 +326,25 @@ def test_anomaly_mode_names_the_op_producing_nan():
         with pytest.raises(FloatingPointError, match="Sqrt"):
             x.sqrt()
     assert torch.is_anomaly_enabled() is False
+
+
+def test_register_hook_sees_and_can_replace_gradients():
+    x = t([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    seen = []
+    handle = h.register_hook(lambda g: seen.append(g.tolist()))
+    x.register_hook(lambda g: g * 10)  # leaf hook: runs before accumulation
+    (h * h).sum().backward()
+    assert seen == [[6.0, 12.0]]
+    assert x.grad.tolist() == [180.0, 360.0]
+    handle.remove()
+    x.grad = None
+    y = x * 3
+    y.register_hook(lambda g: g * 0)
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_register_hook_needs_requires_grad():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        t([1.0]).register_hook(lambda g: g)

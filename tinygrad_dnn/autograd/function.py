@@ -21,6 +21,8 @@ with the broadcast shape and the engine sums it down to the input's shape.
 """
 from __future__ import annotations
 
+import weakref
+
 from . import grad_mode
 from .grad_mode import _anomaly, _grad_enabled
 
@@ -50,6 +52,7 @@ class Context:
     _freed = False
     _retained = None
     _out = None
+    _hooks = ()
     next = ()
     in_shapes = ()
     needs_input_grad = ()
@@ -192,6 +195,42 @@ def _topo_order(roots):
     return order
 
 
+# id(leaf) -> (weakref to the leaf, [hook]); see Tensor.register_hook. Keyed by id because
+# Tensor.__eq__ is elementwise (a WeakKeyDictionary would compare tensors with ==).
+_leaf_hooks: dict = {}
+
+
+def leaf_hooks_for(leaf, create=False):
+    entry = _leaf_hooks.get(id(leaf))
+    if entry is not None and entry[0]() is leaf:
+        return entry[1]
+    if not create:
+        return None
+    key = id(leaf)
+    hooks = []
+    _leaf_hooks[key] = (weakref.ref(leaf, lambda _r, k=key: _leaf_hooks.pop(k, None)), hooks)
+    return hooks
+
+
+def _run_hooks(hooks, g):
+    for h in list(hooks):
+        r = h(g)
+        if r is not None:
+            g = r
+    return g
+
+
+class RemovableHook:
+    """Returned by ``Tensor.register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
 def _sum_to(g, shape):
     """Sum a broadcast gradient down to ``shape`` (the one place broadcasting is undone)."""
     gshape = g._data.shape
@@ -227,6 +266,10 @@ def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumul
     handed = set()  # ids of arrays already stored in some leaf's .grad in this pass
 
     def to_leaf(leaf, g):
+        if _leaf_hooks:
+            hooks = leaf_hooks_for(leaf)
+            if hooks:
+                g = _run_hooks(hooks, g)
         if capture is not None:
             if id(leaf) in capture:
                 prev = captured.get(id(leaf))
@@ -255,6 +298,8 @@ def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumul
             g = grads.pop(node, None)
             if g is None:
                 continue
+            if node._hooks:
+                g = _run_hooks(node._hooks, g)
             if node._retained is not None:
                 t = node._retained()
                 if t is not None:

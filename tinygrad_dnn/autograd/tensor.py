@@ -240,6 +240,25 @@ class Tensor:
         if self.grad_fn is not None:
             self.grad_fn._retained = weakref.ref(self)
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever this tensor's gradient is computed; a returned Tensor replaces it.
+
+        Works on leaves (before accumulation into ``.grad``) and on non-leaves. Returns a handle
+        with ``remove()``.
+        """
+        from .function import RemovableHook, leaf_hooks_for
+
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
+        if self.grad_fn is None:
+            hooks = leaf_hooks_for(self, create=True)
+        else:
+            if not self.grad_fn._hooks:
+                self.grad_fn._hooks = []
+            hooks = self.grad_fn._hooks
+        hooks.append(hook)
+        return RemovableHook(hooks, hook)
+
     @property
     def retains_grad(self):
         return self.grad_fn is not None and self.grad_fn._retained is not None
