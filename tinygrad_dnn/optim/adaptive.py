@@ -69,9 +69,7 @@ class Adagrad(Optimizer):
             xp = p.backend.xp
             st = self.state[p]
             st["step"] += 1
-            g = _grad_of(p, group["maximize"])
-            if wd != 0:
-                g = g + wd * p._data
+            g = _grad_of(p, group["maximize"], wd)
             clr = lr / (1 + (st["step"] - 1) * decay)
             s = st["sum"]._data
             s += g * g
@@ -125,9 +123,7 @@ class RMSprop(Optimizer):
                 if centered:
                     st["grad_avg"] = _zeros(p)
             st["step"] += 1
-            g = _grad_of(p, group["maximize"])
-            if wd != 0:
-                g = g + wd * p._data
+            g = _grad_of(p, group["maximize"], wd)
             v = st["square_avg"]._data
             v *= alpha
             gg = g * g
@@ -187,9 +183,7 @@ class Adadelta(Optimizer):
             if st is None:
                 st = self.state[p] = {"step": 0, "square_avg": _zeros(p), "acc_delta": _zeros(p)}
             st["step"] += 1
-            g = _grad_of(p, group["maximize"])
-            if wd != 0:
-                g = g + wd * p._data
+            g = _grad_of(p, group["maximize"], wd)
             v, u = st["square_avg"]._data, st["acc_delta"]._data
             v *= rho
             v += (1 - rho) * (g * g)
@@ -396,9 +390,7 @@ class Adamax(Optimizer):
             if st is None:
                 st = self.state[p] = {"step": 0, "exp_avg": _zeros(p), "exp_inf": _zeros(p)}
             st["step"] += 1
-            g = _grad_of(p, group["maximize"])
-            if wd != 0:
-                g = g + wd * p._data
+            g = _grad_of(p, group["maximize"], wd)
             m = st["exp_avg"]._data
             m *= b1
             m += (1 - b1) * g

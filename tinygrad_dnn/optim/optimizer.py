@@ -296,10 +296,17 @@ def _state_tensor(p, arr):
     return _wrap(arr, p.backend)
 
 
-def _grad_of(p, maximize):
-    """The gradient array to use (negated for maximize); never the caller's to modify in place."""
+def _grad_of(p, maximize, weight_decay=0):
+    """The gradient array to use: negated for ``maximize``, plus the L2 term ``weight_decay * p``.
+
+    Never the caller's to modify in place (it may be ``p.grad``'s own array).
+    """
     g = p.grad._data
-    return -g if maximize else g
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = g + weight_decay * p._data
+    return g
 
 
 def _scalar_lr(group, name="lr"):

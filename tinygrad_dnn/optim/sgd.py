@@ -42,9 +42,7 @@ class SGD(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            g = _grad_of(p, maximize)
-            if wd != 0:
-                g = g + wd * p._data
+            g = _grad_of(p, maximize, wd)
             if mu != 0:
                 st = state.get(p)
                 if st is None:
@@ -93,9 +91,7 @@ class SignSGD(Optimizer):
             if p.grad is None:
                 continue
             xp = p.backend.xp
-            g = _grad_of(p, group["maximize"])
-            if wd != 0:
-                g = g + wd * p._data
+            g = _grad_of(p, group["maximize"], wd)
             if mu != 0:
                 st = self.state.setdefault(p, {})
                 if "momentum_buffer" not in st:
