@@ -187,7 +187,26 @@ class HandMLP:
 
 
 # ------------------------------------------------------------------ PyTorch
-class TorchMLP:
+class TorchStep:
+    """One PyTorch SGD step on ``self.model`` with cross-entropy (subclasses build model and optimizer)."""
+
+    def set_batch(self, x, y):
+        self.x = self.torch.from_numpy(x).to(self.device)
+        self.y = self.torch.from_numpy(y.astype(np.int64)).to(self.device)
+
+    def step(self):
+        self.opt.zero_grad(set_to_none=True)
+        loss = self.torch.nn.functional.cross_entropy(self.model(self.x), self.y)
+        loss.backward()
+        self.opt.step()
+        return loss
+
+    def sync(self):
+        if self.device == "cuda":
+            self.torch.cuda.synchronize()
+
+
+class TorchMLP(TorchStep):
     def __init__(self, weights, device="cpu", act="relu", lr=0.1):
         import torch
 
@@ -205,20 +224,6 @@ class TorchMLP:
         self.model = torch.nn.Sequential(*layers).to(device)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=lr)
 
-    def set_batch(self, x, y):
-        self.x = self.torch.from_numpy(x).to(self.device)
-        self.y = self.torch.from_numpy(y.astype(np.int64)).to(self.device)
-
-    def step(self):
-        self.opt.zero_grad(set_to_none=True)
-        loss = self.torch.nn.functional.cross_entropy(self.model(self.x), self.y)
-        loss.backward()
-        self.opt.step()
-        return loss
-
-    def sync(self):
-        if self.device == "cuda":
-            self.torch.cuda.synchronize()
 
 
 def cupy_or_none():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models import cupy_or_none, torch_cuda
+from ..models import TorchStep, cupy_or_none, torch_cuda
 
 B, LR = 64, 0.05
 
@@ -112,7 +112,7 @@ class HandCNN:
 
 
 # ------------------------------------------------------------------ PyTorch
-class TorchCNN:
+class TorchCNN(TorchStep):
     def __init__(self, params, device="cpu"):
         import torch
 
@@ -127,20 +127,6 @@ class TorchCNN:
         self.model.to(device)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=LR)
 
-    def set_batch(self, x, y):
-        self.x = self.torch.from_numpy(x).to(self.device)
-        self.y = self.torch.from_numpy(y.astype(np.int64)).to(self.device)
-
-    def step(self):
-        self.opt.zero_grad(set_to_none=True)
-        loss = self.torch.nn.functional.cross_entropy(self.model(self.x), self.y)
-        loss.backward()
-        self.opt.step()
-        return loss
-
-    def sync(self):
-        if self.device == "cuda":
-            self.torch.cuda.synchronize()
 
 
 # ------------------------------------------------------------------ tinygrad_dnn
