@@ -66,6 +66,10 @@ class Backend:
         y += alpha * x
         return y
 
+    def masked(self, x, cond):
+        """``x`` where ``cond`` else 0 (a ReLU-style gradient mask)."""
+        return x * self.xp.astype(cond, x.dtype)
+
     def owns(self, arr) -> bool:
         """True if ``arr`` owns its writable memory (is not a view); conservative default: False."""
         return False

@@ -38,6 +38,9 @@ class CupyBackend(Backend):
     def is_array(self, obj):
         return isinstance(obj, self.cupy.ndarray)
 
+    def masked(self, x, cond):
+        return x * cond
+
     def owns(self, arr):
         return arr.base is None
 

@@ -86,6 +86,9 @@ class NumpyBackend(Backend):
             yf[start:stop] += t
         return y
 
+    def masked(self, x, cond):
+        return x * cond  # float * bool keeps x's dtype, one pass and no float mask temporary
+
     def owns(self, arr):
         return arr.flags.owndata and arr.flags.writeable
 

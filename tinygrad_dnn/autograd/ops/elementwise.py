@@ -296,11 +296,8 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         y = ctx._out[0]
-        if not _grad_enabled[0] and g.backend.name != "strict":
-            # first-order fast path: one pass, no float mask temporary (float * bool keeps g's dtype)
-            from ..tensor import _wrap
-
-            return _wrap(g._data * (y > 0), g.backend)
+        if not _grad_enabled[0]:  # first order: one backend kernel, no float mask tensor
+            return _const(g, g.backend.masked(g._data, y > 0))
         return g * _mask(g, y > 0)
 
 
