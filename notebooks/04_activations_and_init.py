@@ -438,10 +438,19 @@ assert np.all(np.abs(after - 1) < 0.05)
 #
 # "Q: what happens when W = 0 init is used?" If every hidden unit starts with the same incoming and
 # outgoing weights, every unit computes the same activation, receives the same gradient and takes
-# the same step, forever: the layer behaves like a single unit. We check it *exactly* (bitwise
-# equal rows) after many SGD steps on the digits, for $W = 0$ and for a constant $0.1$; a random
-# init breaks the tie at once. (With $W_2 = 0$ too, $W_1$ gets no gradient at all in the first step:
-# notebook 2.)
+# the same step, forever: the layer behaves like a single unit. We check it after many SGD steps on
+# the digits, for $W = 0$ and for a constant $0.1$, by the *spread* of the units' weights,
+# $\max_{ij}|W_{ij} - W_{0j}| / \max|W|$; a random init breaks the tie at once (spread ~1).
+# (With $W_2 = 0$ too, $W_1$ gets no gradient at all in the first step: notebook 2.)
+#
+# Why a tolerance and not bitwise equality? In exact arithmetic the rows stay identical. In floating
+# point, a matrix product $A W^\top$ with identical rows of $W$ gives identical columns only if every
+# column is summed in the same order, and optimized BLAS kernels do not promise that: OpenBLAS's
+# Haswell/Zen kernels (AMD EPYC machines) sum edge columns in another order than the main block, so
+# columns differ by one ulp ($1.2\cdot10^{-7}$ relative in float32) and SGD carries that along. Measured
+# over OpenBLAS's SkylakeX, Haswell, Zen and Sandybridge kernels with 1 and 2 threads: spread 0 to
+# $3.7\cdot10^{-7}$ after 300 steps, against ~1.3 for a random init. The threshold $10^{-5}$ sits
+# between the two by orders of magnitude, so a genuine symmetry break still fails it.
 
 # %%
 digits = load_digits()
@@ -466,18 +475,25 @@ def train_mlp(init):
     return model, loss.item()
 
 
+def spread(W, axis):
+    """Largest difference between the units' weight vectors, relative to the largest weight (0 if W = 0)."""
+    first = W[:1] if axis == 0 else W[:, :1]
+    return float(np.abs(W - first).max() / max(np.abs(W).max(), np.finfo(W.dtype).tiny))
+
+
+SYMMETRIC = 1e-5  # measured <= 3.7e-7 over BLAS kernels (see above); a random init gives ~1
 for init in (0.0, 0.1, None):
     model, loss = train_mlp(init)
     W1, W2 = model[0].weight.detach().numpy(), model[2].weight.detach().numpy()
-    rows_equal = bool(np.all(W1 == W1[0]))  # every hidden unit's incoming weights
-    cols_equal = bool(np.all(W2 == W2[:, :1]))  # every hidden unit's outgoing weights
+    s_rows = spread(W1, 0)  # every hidden unit's incoming weights (rows of W1)
+    s_cols = spread(W2, 1)  # every hidden unit's outgoing weights (columns of W2)
     moved = np.abs(W1 - (init or 0.0)).max()
-    print(f"init {init!s:5s}: loss after {steps} steps {loss:.3f}; W1 rows identical: {rows_equal}; "
-          f"W2 columns identical: {cols_equal}; max |W1 - W1(0)| {moved:.3g}")
+    print(f"init {init!s:5s}: loss after {steps} steps {loss:.3f}; spread of W1 rows {s_rows:.2g}, "
+          f"of W2 columns {s_cols:.2g}; max |W1 - W1(0)| {moved:.3g}")
     if init is None:
-        assert not rows_equal and loss < 1.0
+        assert s_rows > 0.1 and s_cols > 0.1 and loss < 1.0
     else:
-        assert rows_equal and cols_equal  # bitwise: the symmetry is exact
+        assert s_rows < SYMMETRIC and s_cols < SYMMETRIC  # still one unit, up to BLAS rounding
         assert loss > 1.0  # 32 identical units = 1 unit: the net cannot fit 10 classes
 
 # %% [markdown]
