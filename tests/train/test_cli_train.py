@@ -98,9 +98,19 @@ def test_resume_matches_uninterrupted_and_refuses_bad_checkpoints(tmp_path):
     assert r.returncode == 2 and "does not exist" in r.stderr
 
 
+def _sigint_default():
+    """In the child before exec: take SIGINT's default action back, so Python installs its Ctrl-C handler.
+
+    A runner started in the background of a non-interactive shell (CI scripts, ``nohup cmd &``) has SIGINT
+    ignored, children inherit that, and Python then leaves it ignored: Ctrl-C could never reach the run.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_saves_and_exits_cleanly(tmp_path):
     p = subprocess.Popen([sys.executable, "-m", "tinygrad_dnn", "train", "--dataset", "mnist1d", "--epochs", "500",
-                          "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+                          "--out", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                         preexec_fn=_sigint_default)
     try:
         deadline = time.time() + 60
         line = ""
