@@ -463,7 +463,8 @@ class Clamp(Function):
 
 class Hardtanh(Function):
     """y = min(max(x, lo), hi) (hardtanh, relu6);  dy/dx = 1 strictly inside (lo, hi), 0 at and beyond the
-    bounds, 1 at nan (PyTorch's hardtanh_backward: 0 where x <= lo or x >= hi). ``clamp`` differs: 1 at the bounds."""
+    bounds (PyTorch's hardtanh_backward), and 0 at nan (as clamp; PyTorch's own answer at nan depends on the
+    tensor's size: 1 on its scalar path, 0 on its vectorized one). ``clamp`` differs: 1 at the bounds."""
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -475,7 +476,7 @@ class Hardtanh(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         d = x._data
-        return g * _mask(x, x.backend.xp.logical_not((d <= ctx.lo) | (d >= ctx.hi))), None, None
+        return g * _mask(x, (d > ctx.lo) & (d < ctx.hi)), None, None
 
 
 class Maximum(Function):

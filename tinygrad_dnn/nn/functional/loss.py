@@ -129,7 +129,7 @@ class BinaryCrossEntropy(Function):
 
     dl/dx = (x - y) / max(x (1 - x), 1e-12)   (finite at x = 0 and x = 1: a saturated correct prediction
     gets gradient 0, a saturated wrong one a large finite gradient, never nan);
-    dl/dy = max(log(1 - x), -100) - max(log x, -100).
+    dl/dy = log(1 - x) - log x (not clamped, as PyTorch).
     """
 
     @staticmethod
@@ -145,7 +145,7 @@ class BinaryCrossEntropy(Function):
         x, y = ctx.saved_tensors
         need = ctx.needs_input_grad
         gx = g * (x - y) / ((1.0 - x) * x).clamp(min=_BCE_EPS) if need[0] else None
-        gy = g * ((-x).log1p().clamp(min=-100.0) - x.log().clamp(min=-100.0)) if need[1] else None
+        gy = g * ((-x).log1p() - x.log()) if need[1] else None  # unclamped, as PyTorch (+-inf at x = 0, 1)
         return gx, gy
 
 
