@@ -223,11 +223,9 @@ def _nll_parts(logp, target, weight, ignore_index, fn):
         wy = (weight * _wrap(onehot, be)).sum(-1) * _wrap(vflat, be)  # w[y_i], 0 where ignored
     else:
         wy = _wrap(vflat, be)
-    from ...autograd.creation import where
-
     # select, not multiply: a masked class has log-probability -inf, and -inf * 0 would be nan
     hot = hot & xp.expand_dims(xp.reshape(valid, (-1,)), axis=-1)  # ignored elements pick nothing
-    picked = where(_wrap(hot, be), flat, 0.0).sum(-1)
+    picked = E.Where.apply(_wrap(hot, be), flat, _wrap(xp.zeros_like(flat._data), be)).sum(-1)
     loss = -(picked * wy)
     out_shape = tuple(target.shape)
     return loss.reshape(out_shape), wy.reshape(out_shape), valid
@@ -249,10 +247,18 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 def _weighted_mean(total, denom):
     """total / denom for the 'mean' reduction; when every target is ignored (denom = 0) the loss is nan and
     the gradient 0, as PyTorch (a plain division would send 1/0 * 0 = nan into every gradient)."""
+    be = denom.backend
+    xp = be.xp
+    d = denom._data
+    empty = d == 0
+    if not denom.requires_grad:  # the usual case (no weight, or a constant one): constants, no host sync
+        inv = xp.where(empty, xp.zeros_like(d), 1.0 / xp.where(empty, xp.ones_like(d), d))
+        nan_if_empty = xp.where(empty, xp.full_like(d, math.nan), xp.zeros_like(d))
+        return total * _wrap(inv, be) + _wrap(nan_if_empty, be)
     from ...autograd.creation import where
 
-    empty = _wrap(denom._data == 0, denom.backend)
-    return where(empty, math.nan, total / where(empty, 1.0, denom))
+    e = _wrap(empty, be)
+    return where(e, math.nan, total / where(e, 1.0, denom))
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
