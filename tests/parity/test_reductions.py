@@ -163,7 +163,7 @@ def test_prod_random_inputs_with_injected_zeros_match_torch(n, m, seed, pzero):
 
 
 # ------------------------------------------------------------------ kinks at zero: norm, std, normalize
-@pytest.mark.parametrize("p", [2, 1, 3, math.inf])
+@pytest.mark.parametrize("p", [2, 1, 3, math.inf, "fro"])
 def test_norm_of_a_zero_vector_has_gradient_zero_repro(device, p):
     diff(lambda a: a.norm(p=p), lambda a: a.norm(p=p), [0., 0., 0.], device=device)
     diff(lambda a: a.norm(p=p, dim=1), lambda a: a.norm(p=p, dim=1), [[0., 0.], [3., -4.]], device=device)

@@ -640,7 +640,7 @@ class Tensor:
         At a zero vector the gradient is 0 (PyTorch's subgradient), not 0/0. float16 accumulates in float32.
         """
         x = self.float() if self.dtype is _dt.float16 else self
-        if p == 2:
+        if p == 2 or p == "fro":
             out = _sqrt0((x * x).sum(dim=dim, keepdim=keepdim))
         elif p == 1:
             out = x.abs().sum(dim=dim, keepdim=keepdim)

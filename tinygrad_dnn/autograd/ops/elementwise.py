@@ -150,10 +150,11 @@ class Pow(Function):
         ga = gb = None
         if need[0]:
             ga = g * b * a ** (b - 1)
-            if sb is not None:  # b = 0: the derivative of a^0 is 0, even at a = 0
+            if sb is None:
+                if b == 0:
+                    ga = g * 0.0
+            elif bool(sb.backend.xp.any(sb._data == 0)):  # d/da a^0 = 0, even at a = 0
                 ga = _zero_where(ga, sb._data == 0)
-            elif b == 0:
-                ga = g * 0.0
         if need[1]:
             xp = sb.backend.xp
             if sa is not None:  # log of 1 instead of 0 where the result is 0 (keeps nan out of higher orders)
