@@ -104,11 +104,21 @@ def test_max_dim_of_empty_dim_raises_as_torch():
         tg.zeros(2, 0).max(1)
 
 
+def test_max_min_with_nan_as_torch(device):
+    # torch.max(x) shares a nan maximum's gradient among the nans; amax() gives nan gradients; max(dim)
+    # returns the first nan's index and sends the gradient there
+    x = [[1., NAN, 3., NAN], [2., 0., 1., 5.]]
+    for f in (lambda a: a.max(), lambda a: a.min(), lambda a: a.amax(), lambda a: a.amin(1),
+              lambda a: a.max(1).values, lambda a: a.min(0).values):
+        diff(f, f, x, device=device)
+
+
 @SETTINGS
 @given(st.integers(2, 5), st.integers(1, 4), st.integers(0, 2 ** 31 - 1), st.sampled_from(["max", "min"]))
 def test_max_min_dim_with_random_ties_match_torch(n, m, seed, op):
     rng = np.random.default_rng(seed)
     x = rng.integers(-2, 3, size=(n, m)).astype(float)  # few distinct values: many ties
+    x[rng.random((n, m)) < 0.1] = rng.choice([INF, -INF])
     for dim in (0, 1):
         diff(lambda a: getattr(a, op)(dim).values, lambda a: getattr(a, op)(dim).values, x)
     diff(lambda a: getattr(a, op)(), lambda a: getattr(a, op)(), x)
@@ -152,14 +162,30 @@ def test_prod_second_order_with_zeros_matches_torch(device, x):
 
 
 @SETTINGS
-@given(st.integers(1, 4), st.integers(1, 4), st.integers(0, 2 ** 31 - 1), st.floats(0.0, 0.6))
-def test_prod_random_inputs_with_injected_zeros_match_torch(n, m, seed, pzero):
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(0, 2 ** 31 - 1), st.floats(0.0, 0.6), st.floats(0.0, 0.3))
+def test_prod_random_inputs_with_injected_zeros_and_infinities_match_torch(n, m, seed, pzero, pinf):
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.5, 2.0, size=(n, m)) * rng.choice([-1., 1.], size=(n, m))
-    x[rng.random((n, m)) < pzero] = 0.0
-    diff(lambda a: a.prod(), lambda a: a.prod(), x, rtol=1e-10)
+    r = rng.random((n, m))
+    x[r < pzero] = 0.0
+    x[(r >= pzero) & (r < pzero + pinf)] = INF * rng.choice([-1., 1.])
+    diff(lambda a: a.prod(), lambda a: a.prod(), x, rtol=1e-10, weights=False)
     for d in (0, 1):
-        diff(lambda a: a.prod(d), lambda a: a.prod(d), x, rtol=1e-10)
+        diff(lambda a: a.prod(d), lambda a: a.prod(d), x, rtol=1e-10, weights=False)
+
+
+def test_prod_with_zeros_and_infinities_as_torch(device):
+    # torch: one zero anywhere switches to exact products of the others (cumulative products), so an inf
+    # row next to it gets [6, inf, inf] instead of inf / inf = nan; two zeros in a full product give zeros
+    for x in ([[INF, 2., 3.], [1., 0., 2.]], [INF, 0., 0.], [[INF, 0., 0.]], [NAN, 0., 2.], [INF, 2., 3.]):
+        diff(lambda a: a.prod(), lambda a: a.prod(), x, device=device, weights=False)
+        diff(lambda a: a.prod(-1), lambda a: a.prod(-1), x, device=device, weights=False)
+
+
+@pytest.mark.parametrize("op", ["prod", "logsumexp", "amax", "sum"])
+def test_reductions_of_a_0d_tensor_over_dim_0(device, op):
+    diff(lambda a: getattr(a, op)(0), lambda a: getattr(a, op)(0), 3.0, device=device)
+    diff(lambda a: a.max(0).values, lambda a: a.max(0).values, 3.0, device=device)
 
 
 # ------------------------------------------------------------------ kinks at zero: norm, std, normalize

@@ -583,8 +583,8 @@ class Tensor:
         if isinstance(dim, Tensor):
             return self.maximum(dim)
         dim = _dims(dim, axis)
-        if dim is None:
-            return self.amax()
+        if dim is None:  # as amax(), but a nan maximum sends its gradient to the nans (torch.max)
+            return R.Amax.apply(self, R.norm_dims(None, self.ndim), False, True)
         return self._minmax_dim(self.backend.xp.argmax, dim, _kd(keepdim, keepdims), "max")
 
     def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -593,7 +593,7 @@ class Tensor:
             return self.minimum(dim)
         dim = _dims(dim, axis)
         if dim is None:
-            return self.amin()
+            return R.Amin.apply(self, R.norm_dims(None, self.ndim), False, True)
         return self._minmax_dim(self.backend.xp.argmin, dim, _kd(keepdim, keepdims), "min")
 
     def _minmax_dim(self, f, dim, keepdim, op):
@@ -609,7 +609,8 @@ class Tensor:
 
     def prod(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Product over dims. The gradient is the product of the other factors (exact with zeros)."""
-        return R.Prod.apply(self, R.norm_dims(_dims(dim, axis), self.ndim, "prod"), _kd(keepdim, keepdims))
+        dim = _dims(dim, axis)
+        return R.Prod.apply(self, R.norm_dims(dim, self.ndim, "prod"), _kd(keepdim, keepdims), dim is None)
 
     def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """log sum exp(x), computed as m + log sum exp(x - m) with m = max(x) (stable, infinities as PyTorch)."""

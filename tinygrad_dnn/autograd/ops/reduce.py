@@ -42,6 +42,8 @@ class Sum(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims = x._data.shape, dims
         axis = None if len(dims) == len(ctx.shape) and not keepdim else dims  # the fast full reduction
+        if not ctx.shape:  # a 0-d tensor "over dim 0": itself
+            axis = ctx.dims = ()
         xp = x.backend.xp
         acc = _acc(xp, x._data)
         if acc is not None:
@@ -79,20 +81,26 @@ class Amax(Function):
     reduce = "max"
 
     @classmethod
-    def forward(cls, ctx, x, dims, keepdim):
+    def forward(cls, ctx, x, dims, keepdim, nan_ties=False):
         xp = x.backend.xp
+        if x._data.ndim == 0:
+            dims = ()
         f = xp.max if cls.reduce == "max" else xp.min
         ctx.save_for_backward(x)
-        ctx.dims = dims
+        ctx.dims, ctx.nan_ties = dims, nan_ties
         ctx.kept = f(x._data, axis=dims, keepdims=True)
         return ctx.kept if keepdim else xp.reshape(ctx.kept, tuple(s for i, s in enumerate(x._data.shape) if i not in dims))
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        hit = _mask(x, x._data == ctx.kept)
+        hit = x._data == ctx.kept
+        if ctx.nan_ties:  # torch.max(x) / min(x): a nan result's gradient is shared by the nans
+            xp = x.backend.xp
+            hit = hit | (xp.isnan(x._data) & xp.isnan(ctx.kept))
+        hit = _mask(x, hit)
         share = hit / hit.sum(dim=ctx.dims, keepdim=True)
-        return g.reshape(ctx.kept.shape) * share, None, None
+        return g.reshape(ctx.kept.shape) * share, None, None, None
 
 
 class Amin(Amax):
@@ -137,18 +145,21 @@ def _hit(xp, ref, dim, index, shape=None):
 class Prod(Function):
     """y = prod of x over dims;  dy/dx_i = prod_{j != i} x_j (the product of the others).
 
-    That is y / x_i when no x is 0. With zeros it is computed exactly (as PyTorch): with one zero in a
-    product, only the zero's own gradient is non-zero (the product of the others); with two or more,
-    every gradient is 0. Under ``create_graph`` the products of the others are built with Tensor ops
-    (an n x n matrix per product with ones on the diagonal), so higher derivatives are exact too.
+    As PyTorch: y / x_i when no x is 0; when some x is 0 the products of the others are computed
+    exactly, from cumulative products from both ends ([2, 0, 3] -> [0, 6, 0]; two zeros -> all 0).
+    Under ``create_graph`` they are built with Tensor ops (an n x n matrix per product with ones on the
+    diagonal), so higher derivatives are exact too.
     """
 
     saves_output = True
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim):
+    def forward(ctx, x, dims, keepdim, whole=False):
+        """``whole``: the product of every element (``prod()`` without dim; PyTorch's gradient differs there)."""
+        if x._data.ndim == 0:
+            dims = ()
         ctx.save_for_backward(x)
-        ctx.dims, ctx.shape, ctx.keepdim = dims, x._data.shape, keepdim
+        ctx.dims, ctx.shape, ctx.keepdim, ctx.whole = dims, x._data.shape, keepdim, whole
         return x.backend.xp.prod(x._data, axis=dims, keepdims=keepdim)
 
     @staticmethod
@@ -159,16 +170,45 @@ class Prod(Function):
         zero = x._data == 0
         if not bool(xp.any(zero)):
             y = ctx.output().reshape(kshape)
-            return g.reshape(kshape) * y / x, None, None
-        if not _grad_enabled[0]:  # first order on arrays: P / x_i with the zeros of x replaced by 1
-            d = x._data
-            xs = xp.where(zero, xp.ones_like(d), d)
-            nz = xp.sum(xp.astype(zero, xp.int64), axis=ctx.dims, keepdims=True)
-            others = xp.prod(xs, axis=ctx.dims, keepdims=True) / xs
-            keep = (nz == 0) | ((nz == 1) & zero)
-            others = xp.where(keep, others, xp.zeros_like(others))
-            return g.reshape(kshape) * _const(x, others), None, None
-        return g.reshape(kshape) * _prod_of_others(x, ctx.dims), None, None
+            return g.reshape(kshape) * y / x, None, None, None
+        if not _grad_enabled[0]:  # first order on arrays: exclusive cumulative products
+            if ctx.whole and int(xp.sum(xp.astype(zero, xp.int64))) > 1:  # prod() with two zeros: 0 (as PyTorch)
+                return _const(x, xp.zeros_like(x._data)), None, None, None
+            return g.reshape(kshape) * _const(x, _exclusive_prods(xp, x._data, ctx.dims)), None, None, None
+        return g.reshape(kshape) * _prod_of_others(x, ctx.dims), None, None, None
+
+
+def _exclusive_prods(xp, d, dims):
+    """Array of d's shape: entry i is prod_{j != i} d_j over ``dims``, as (product of the entries before i) *
+    (product of the entries after i) along the flattened dims, in C order (PyTorch's prod_safe_zeros_backward)."""
+    shape = d.shape
+    rest = tuple(i for i in range(d.ndim) if i not in dims)
+    perm = rest + tuple(dims)
+    n = 1
+    for i in dims:
+        n *= shape[i]
+    t = xp.permute_dims(d, perm) if perm != tuple(range(d.ndim)) else d
+    t = xp.reshape(t, tuple(shape[i] for i in rest) + (n,))
+    ax = t.ndim - 1
+    before = _cumprod_exclusive(xp, t, ax)
+    after = xp.flip(_cumprod_exclusive(xp, xp.flip(t, axis=ax), ax), axis=ax)
+    out = xp.reshape(before * after, tuple(shape[i] for i in perm))
+    if perm == tuple(range(d.ndim)):
+        return out
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return xp.permute_dims(out, tuple(inv))
+
+
+def _cumprod_exclusive(xp, t, ax):
+    """[1, t0, t0 t1, ...] along the last axis ``ax`` (the product of the entries before each one)."""
+    f = getattr(xp, "cumulative_prod", None)
+    if f is not None:
+        c = f(t, axis=ax, include_initial=True)
+        return c[..., :-1]
+    c = xp.cumprod(t, axis=ax)  # pragma: no cover - older Array API namespaces
+    return xp.concat([xp.ones_like(t[..., :1]), c[..., :-1]], axis=ax)
 
 
 def _prod_of_others(x, dims):
@@ -205,6 +245,8 @@ class LogSumExp(Function):
     def forward(ctx, x, dims, keepdim):
         xp = x.backend.xp
         d = x._data
+        if d.ndim == 0:
+            dims = ()
         ctx.save_for_backward(x)
         ctx.dims, ctx.shape = dims, d.shape
         acc = _acc(xp, d)
