@@ -213,7 +213,8 @@ def test_sigmoid_bce_at_a_saturated_correct_prediction_has_gradient_zero_repro(d
         opt.zero_grad()
         loss.backward()
         opt.step()
-        steps.append([lin.weight.grad.numpy().ravel(), lin.bias.grad.numpy().ravel(), lin.weight.detach().numpy().ravel()])
+        steps.append([lin.weight.grad.numpy().ravel(), lin.bias.grad.numpy().ravel(),
+                      lin.weight.detach().numpy().ravel()])
     for a, b in zip(*steps):
         assert np.isfinite(a).all()
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=0)

@@ -308,8 +308,11 @@ def _with_zeros(a, mask):
     gradcheck differentiates prod *at* its zeros."""
     from .. import tensor
 
-    a0 = _hxp.random.default_rng(0).standard_normal(tuple(a.shape))
-    return a - tensor(a0 * _hxp.asarray(mask, dtype=float), dtype=a.dtype, device=a.device)
+    return a - tensor(_seed0(tuple(a.shape)) * _hxp.asarray(mask, dtype=float), dtype=a.dtype, device=a.device)
+
+
+def _seed0(shape):
+    return _hxp.random.default_rng(0).standard_normal(shape)
 
 
 _Z1 = [[0, 1, 0, 0], [0, 0, 0, 0], [1, 0, 1, 0]]  # rows: one zero, no zero, two zeros
@@ -325,9 +328,9 @@ def _stable_math():
        torch_fn=lambda t, a: t.nn.functional.relu6(a * 3.0 + 1.0))
     _r("logsigmoid", lambda a: F("logsigmoid")(a * 4.0), [A], torch_fn=lambda t, a: t.nn.functional.logsigmoid(a * 4.0))
     _r("prod_with_zeros_dim", lambda a: _with_zeros(a, _Z1).prod(dim=1), [A],
-       torch_fn=lambda t, a: (a - t.tensor(_hxp.random.default_rng(0).standard_normal(A) * _hxp.asarray(_Z1))).prod(dim=1))
+       torch_fn=lambda t, a: (a - t.tensor(_seed0(A) * _hxp.asarray(_Z1))).prod(dim=1))
     _r("prod_with_one_zero_all", lambda a: _with_zeros(a, _Z0).prod(), [A],
-       torch_fn=lambda t, a: (a - t.tensor(_hxp.random.default_rng(0).standard_normal(A) * _hxp.asarray(_Z0))).prod())
+       torch_fn=lambda t, a: (a - t.tensor(_seed0(A) * _hxp.asarray(_Z0))).prod())
     _r("prod_dims_keepdim", lambda a: a.prod(dim=(0, 2), keepdim=True), [(2, 3, 2)], "nonzero",
        torch_fn=lambda t, a: a.prod(dim=2, keepdim=True).prod(dim=0, keepdim=True))
     _r("max_dim_keepdim", lambda a: a.max(1, True).values, [A], torch_fn=lambda t, a: a.max(1, True).values)
