@@ -28,7 +28,27 @@ def _make(name):
 for _n in _METHODS:
     globals()[_n] = _make(_n)
 
-__all__ = list(_METHODS) + ["matmul", "mm", "bmm", "dot", "outer", "lt", "le", "gt", "ge", "eq", "ne"]
+__all__ = list(_METHODS) + ["matmul", "mm", "bmm", "dot", "outer", "lt", "le", "gt", "ge", "eq", "ne", "var_mean",
+                            "std_mean"]
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """``(var(input, ...), mean(input, ...))`` over the same dims (``torch.var_mean``; var's signature)."""
+    v = input.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    return v, _mean_like_var(input, dim, keepdim, axis, keepdims)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """``(std(input, ...), mean(input, ...))`` over the same dims (``torch.std_mean``; std's signature)."""
+    s = input.std(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    return s, _mean_like_var(input, dim, keepdim, axis, keepdims)
+
+
+def _mean_like_var(input, dim, keepdim, axis, keepdims):
+    if isinstance(dim, bool):  # var_mean(x, unbiased): the bool is not a dim
+        dim = None
+    dim = axis if dim is None and axis is not None else dim
+    return input.mean(dim=dim, keepdim=bool(keepdims) if keepdims is not None else keepdim)
 
 
 def mm(a, b):

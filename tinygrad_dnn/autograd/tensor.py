@@ -505,10 +505,10 @@ class Tensor:
         return 1.0 / self
 
     def log1p(self):
-        return (self + 1.0).log()
+        return E.Log1p.apply(self)
 
     def expm1(self):
-        return self.exp() - 1.0
+        return E.Expm1.apply(self)
 
     def clamp(self, min=None, max=None):
         """y = min(max(x, min), max);  gradient 1 inside [min, max] (inclusive), 0 outside."""
@@ -547,20 +547,26 @@ class Tensor:
             raise RuntimeError(f"mean: expected a floating point tensor, got {t.dtype}; use .float() first")
         return R.Mean.apply(t, R.norm_dims(_dims(dim, axis), self.ndim, "mean"), _kd(keepdim, keepdims))
 
-    def var(self, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None, keepdims=None):
-        """sum((x - mean)^2) / (N - correction); ``correction=1`` (Bessel) by default, as PyTorch."""
-        if unbiased is not None:
-            correction = 1 if unbiased else 0
-        dims = R.norm_dims(_dims(dim, axis), self.ndim, "var")
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        """sum((x - mean)^2) / (N - correction) over ``dim``; PyTorch's signature ``var(dim, unbiased, keepdim)``
+        (``unbiased=False`` is ``correction=0``) or ``var(dim, correction=c, keepdim=...)``; Bessel's
+        ``correction=1`` by default. float16 is accumulated in float32 and rounded once."""
+        dims, correction, keepdim = _var_args("var", self, dim, unbiased, keepdim, correction, axis, keepdims)
+        x = self.float() if self.dtype is _dt.float16 else self
         n = 1
         for d in dims:
             n *= self._data.shape[d]
-        c = self - self.mean(dim=dims, keepdim=True)
-        return (c * c).sum(dim=dims, keepdim=_kd(keepdim, keepdims)) / builtins.max(n - correction, 0)
+        c = x - x.mean(dim=dims, keepdim=True)
+        v = (c * c).sum(dim=dims, keepdim=keepdim) / builtins.max(n - correction, 0)
+        return v if x is self else v.to(self.dtype)
 
-    def std(self, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None, keepdims=None):
-        """sqrt(var(x, correction))."""
-        return self.var(dim, keepdim, correction=correction, unbiased=unbiased, axis=axis, keepdims=keepdims).sqrt()
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        """sqrt(var(x)) with var's signature. At a zero variance (a constant input) the gradient is 0,
+        not 1/0 (PyTorch's convention for this kink)."""
+        dims, correction, keepdim = _var_args("std", self, dim, unbiased, keepdim, correction, axis, keepdims)
+        x = self.float() if self.dtype is _dt.float16 else self
+        s = _sqrt0(x.var(dims, keepdim=keepdim, correction=correction))
+        return s if x is self else s.to(self.dtype)
 
     def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return R.Amax.apply(self, R.norm_dims(_dims(dim, axis), self.ndim, "amax"), _kd(keepdim, keepdims))
@@ -569,37 +575,46 @@ class Tensor:
         return R.Amin.apply(self, R.norm_dims(_dims(dim, axis), self.ndim, "amin"), _kd(keepdim, keepdims))
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """``max()`` -> the largest value; ``max(dim)`` -> (values, indices), as PyTorch.
+        """``max()`` -> the largest value (ties share the gradient evenly, as PyTorch);
+        ``max(dim)`` -> (values, indices), the gradient going to the returned index only, as PyTorch.
 
-        With ``max(other_tensor)`` it is the elementwise maximum. Ties share the gradient evenly.
+        With ``max(other_tensor)`` it is the elementwise maximum.
         """
         if isinstance(dim, Tensor):
             return self.maximum(dim)
         dim = _dims(dim, axis)
-        if dim is None:
-            return self.amax()
-        k = _kd(keepdim, keepdims)
-        return MinMax(self.amax(dim, k), self.argmax(dim, k))
+        if dim is None:  # as amax(), but a nan maximum sends its gradient to the nans (torch.max)
+            return R.Amax.apply(self, R.norm_dims(None, self.ndim), False, True)
+        return self._minmax_dim(self.backend.xp.argmax, dim, _kd(keepdim, keepdims), "max")
 
     def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """``min()`` (ties share the gradient) or ``min(dim)`` -> (values, indices); see :meth:`max`."""
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         dim = _dims(dim, axis)
         if dim is None:
-            return self.amin()
-        k = _kd(keepdim, keepdims)
-        return MinMax(self.amin(dim, k), self.argmin(dim, k))
+            return R.Amin.apply(self, R.norm_dims(None, self.ndim), False, True)
+        return self._minmax_dim(self.backend.xp.argmin, dim, _kd(keepdim, keepdims), "min")
+
+    def _minmax_dim(self, f, dim, keepdim, op):
+        (d,) = R.norm_dims(dim, self.ndim, op)
+        xp = self.backend.xp
+        if self.ndim == 0:
+            return MinMax(self, _wrap(xp.zeros((), dtype=xp.int64, device=self.backend.device), self.backend))
+        if self._data.shape[d] == 0:
+            raise IndexError(f"{op}(): cannot take the {op} over dim {dim} of size 0 (input shape {tuple(self.shape)})")
+        idx = xp.astype(f(self._data, axis=d, keepdims=True), xp.int64)
+        vals = R.MaxDim.apply(self, d, keepdim, idx)
+        return MinMax(vals, _wrap(idx if keepdim else xp.squeeze(idx, axis=d), self.backend))
 
     def prod(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """Product over dims. Backward uses y / x_i, so inputs must be non-zero."""
-        return R.Prod.apply(self, R.norm_dims(_dims(dim, axis), self.ndim, "prod"), _kd(keepdim, keepdims))
+        """Product over dims. The gradient is the product of the other factors (exact with zeros)."""
+        dim = _dims(dim, axis)
+        return R.Prod.apply(self, R.norm_dims(dim, self.ndim, "prod"), _kd(keepdim, keepdims), dim is None)
 
     def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """log sum exp(x), computed as m + log sum exp(x - m) with m = max(x) (stable)."""
-        dims = R.norm_dims(_dims(dim, axis), self.ndim, "logsumexp")
-        m = self.detach().amax(dim=dims, keepdim=True)
-        out = (self - m).exp().sum(dim=dims, keepdim=True).log() + m
-        return out if _kd(keepdim, keepdims) else out.squeeze(dims)
+        """log sum exp(x), computed as m + log sum exp(x - m) with m = max(x) (stable, infinities as PyTorch)."""
+        return R.LogSumExp.apply(self, R.norm_dims(_dims(dim, axis), self.ndim, "logsumexp"), _kd(keepdim, keepdims))
 
     def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return self._arg(self.backend.xp.argmax, _dims(dim, axis), _kd(keepdim, keepdims))
@@ -621,14 +636,24 @@ class Tensor:
         return _wrap(self.backend.xp.any(self._data, axis=dim), self.backend)
 
     def norm(self, p=2, dim=None, keepdim=False):
-        """Vector p-norm over ``dim`` (all elements by default)."""
-        if p == 2:
-            return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
-        if p == 1:
-            return self.abs().sum(dim=dim, keepdim=keepdim)
-        if p == math.inf:
-            return self.abs().amax(dim=dim, keepdim=keepdim)
-        return (self.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
+        """Vector p-norm (sum |x|^p)^(1/p) over ``dim`` (all elements by default); p = inf: max |x|.
+
+        At a zero vector the gradient is 0 (PyTorch's subgradient), not 0/0. float16 accumulates in float32.
+        """
+        x = self.float() if self.dtype is _dt.float16 else self
+        if p == 2 or p == "fro":
+            out = _sqrt0((x * x).sum(dim=dim, keepdim=keepdim))
+        elif p == 1:
+            out = x.abs().sum(dim=dim, keepdim=keepdim)
+        elif p == math.inf:
+            out = x.abs().amax(dim=dim, keepdim=keepdim)
+        else:
+            s = (x.abs() ** p).sum(dim=dim, keepdim=keepdim)
+            zero = _wrap(s._data == 0, s.backend)
+            from .creation import where
+
+            out = where(zero, 0.0, where(zero, 1.0, s) ** (1.0 / p))
+        return out if x is self else out.to(self.dtype)
 
     def softmax(self, dim):
         return SM.Softmax.apply(self, dim % builtins.max(self.ndim, 1))
@@ -898,6 +923,28 @@ def _imul(a, b):
 
 def _idiv(a, b):
     a /= b
+
+
+def _var_args(op, t, dim, unbiased, keepdim, correction, axis, keepdims):
+    """Resolve var/std's PyTorch signatures to (dims, correction, keepdim)."""
+    if isinstance(dim, builtins.bool):  # var(unbiased): a bool first argument is not a dim
+        if unbiased is not None:
+            raise TypeError(f"{op}(): got a bool dim ({dim}) and unbiased={unbiased}; use {op}(dim, unbiased, keepdim)")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{op}(): pass either unbiased or correction, not both (unbiased=False is correction=0)")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    dims = R.norm_dims(_dims(dim, axis), t.ndim, op)
+    return dims, correction, _kd(keepdim, keepdims)
+
+
+def _sqrt0(v):
+    """sqrt(v) whose gradient at v = 0 is 0 instead of 1/0 (norm at a zero vector, std of a constant: as PyTorch)."""
+    from .creation import where
+
+    zero = _wrap(v._data == 0, v.backend)
+    return where(zero, 0.0, where(zero, 1.0, v).sqrt())
 
 
 class Size(tuple):

@@ -297,3 +297,54 @@ def _nn():
 
 
 _nn()
+
+
+# --------------------------------------------------------------- stream "stable math" (issue 11, items 7 and 8)
+# Kinks, zeros and infinities with PyTorch's conventions, and the Functions added for them (Hardtanh,
+# MaxDim, LogSumExp, Log1p, Expm1, BinaryCrossEntropy; Prod's exact gradient with zeros).
+def _with_zeros(a, mask):
+    """a - a0 * mask, where a0 is the value ``make_inputs`` draws for ``a`` at seed 0 (domain 'real'):
+    the masked entries are exactly 0 at the checked point but still vary with ``a`` (derivative 1), so
+    gradcheck differentiates prod *at* its zeros."""
+    from .. import tensor
+
+    return a - tensor(_seed0(tuple(a.shape)) * _hxp.asarray(mask, dtype=float), dtype=a.dtype, device=a.device)
+
+
+def _seed0(shape):
+    return _hxp.random.default_rng(0).standard_normal(shape)
+
+
+_Z1 = [[0, 1, 0, 0], [0, 0, 0, 0], [1, 0, 1, 0]]  # rows: one zero, no zero, two zeros
+_Z0 = [[0, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]]  # a single zero in the whole tensor
+
+
+def _stable_math():
+    F = _F
+    A = (3, 4)
+    _r("hardtanh", lambda a: F("hardtanh")(a, -1.0, 1.0), [A], "nonzero",
+       torch_fn=lambda t, a: t.nn.functional.hardtanh(a, -1.0, 1.0))
+    _r("relu6", lambda a: F("relu6")(a * 3.0 + 1.0), [A], "nonzero",
+       torch_fn=lambda t, a: t.nn.functional.relu6(a * 3.0 + 1.0))
+    _r("logsigmoid", lambda a: F("logsigmoid")(a * 4.0), [A], torch_fn=lambda t, a: t.nn.functional.logsigmoid(a * 4.0))
+    _r("prod_with_zeros_dim", lambda a: _with_zeros(a, _Z1).prod(dim=1), [A],
+       torch_fn=lambda t, a: (a - t.tensor(_seed0(A) * _hxp.asarray(_Z1))).prod(dim=1))
+    _r("prod_with_one_zero_all", lambda a: _with_zeros(a, _Z0).prod(), [A],
+       torch_fn=lambda t, a: (a - t.tensor(_seed0(A) * _hxp.asarray(_Z0))).prod())
+    _r("prod_dims_keepdim", lambda a: a.prod(dim=(0, 2), keepdim=True), [(2, 3, 2)], "nonzero",
+       torch_fn=lambda t, a: a.prod(dim=2, keepdim=True).prod(dim=0, keepdim=True))
+    _r("max_dim_keepdim", lambda a: a.max(1, True).values, [A], torch_fn=lambda t, a: a.max(1, True).values)
+    _r("min_dim", lambda a: a.min(dim=0).values, [A], torch_fn=lambda t, a: a.min(dim=0).values)
+    _r("logsumexp_all_keepdim", lambda a: a.logsumexp(dim=(0, 1), keepdim=True), [A],
+       torch_fn=lambda t, a: a.logsumexp(dim=(0, 1), keepdim=True))
+    _r("std_positional", lambda a: a.std(1, False, True), [A], torch_fn=lambda t, a: a.std(1, False, True))
+    _r("var_correction2", lambda a: a.var(0, correction=2), [(4, 3)], torch_fn=lambda t, a: a.var(0, correction=2))
+    _r("norm_p3_dim", lambda a: a.norm(p=3, dim=1), [A], "nonzero", torch_fn=lambda t, a: a.norm(p=3, dim=1))
+    _r("normalize", lambda a: F("normalize")(a, dim=1), [A], torch_fn=lambda t, a: t.nn.functional.normalize(a, dim=1))
+    _r("pow_zero_exponent", lambda a: a ** 0 * a + a ** 0.0, [A], torch_fn=lambda t, a: a ** 0 * a + a ** 0.0)
+    _r("rpow_zero_base", lambda a: 0.0 ** (a * a + 0.5) + a, [A], torch_fn=lambda t, a: 0.0 ** (a * a + 0.5) + a)
+    _r("bce_target_grad", lambda p, y: F("binary_cross_entropy")(p.sigmoid(), y.sigmoid(), reduction="sum"),
+       [A, A], torch_fn=lambda t, p, y: t.nn.functional.binary_cross_entropy(p.sigmoid(), y.sigmoid(), reduction="sum"))
+
+
+_stable_math()

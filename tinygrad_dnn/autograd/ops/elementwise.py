@@ -103,7 +103,7 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """z = a^p for a constant p;  dz/da = p a^(p-1)."""
+    """z = a^p for a constant p;  dz/da = p a^(p-1), and exactly 0 for p = 0 (also at a = 0, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, a, p):
@@ -121,11 +121,17 @@ class PowScalar(Function):
             return g * (2.0 * a), None
         if p == 1:
             return g, None
+        if p == 0:  # d/da a^0 = 0 everywhere, not 0 * 0^-1 = nan at a = 0
+            return g * 0.0, None
         return g * (p * a ** (p - 1)), None
 
 
 class Pow(Function):
-    """z = a^b (both may be tensors);  dz/da = b a^(b-1), dz/db = a^b log a (needs a > 0)."""
+    """z = a^b (both may be tensors);  dz/da = b a^(b-1), dz/db = a^b log a.
+
+    PyTorch's conventions where the formulas break down: dz/da = 0 where b = 0 (also at a = 0),
+    dz/db = 0 where a = 0 and b >= 0; log a of a negative base is nan (not an error).
+    """
 
     saves_output = True
 
@@ -141,13 +147,38 @@ class Pow(Function):
         a = sa if sa is not None else ctx.scalars[0]
         b = sb if sb is not None else ctx.scalars[1]
         need = ctx.needs_input_grad
-        ga = g * b * a ** (b - 1) if need[0] else None
+        ga = gb = None
+        if need[0]:
+            ga = g * b * a ** (b - 1)
+            if sb is None:
+                if b == 0:
+                    ga = g * 0.0
+            elif bool(sb.backend.xp.any(sb._data == 0)):  # d/da a^0 = 0, even at a = 0
+                ga = _zero_where(ga, sb._data == 0)
         if need[1]:
-            loga = a.log() if sa is not None else math.log(a)
+            xp = sb.backend.xp
+            if sa is not None:  # log of 1 instead of 0 where the result is 0 (keeps nan out of higher orders)
+                hole = (sa._data == 0) & (sb._data >= 0)
+                loga = _safe_where(hole, 1.0, a).log() if bool(xp.any(hole)) else a.log()
+            elif a == 0:  # Python scalar base 0: log 0 = -inf only matters where b < 0 (0^b = inf)
+                loga = _const(sb, xp.where(sb._data >= 0, xp.zeros_like(sb._data), xp.full_like(sb._data, -math.inf)))
+            else:  # math.log would raise for a < 0; the log of a negative base is nan, as PyTorch
+                loga = math.log(a) if a > 0 else math.nan
             gb = g * ctx.output() * loga
-        else:
-            gb = None
         return ga, gb
+
+
+def _safe_where(cond, value, t):
+    from ..creation import where
+
+    return where(_const(t, cond), value, t)
+
+
+def _zero_where(t, cond):
+    """``t`` with the entries where ``cond`` (a boolean array) replaced by exact zeros (differentiable in t)."""
+    from ..creation import where
+
+    return where(_const(t, cond), 0.0, t)
 
 
 def ctx_tensor(x):
@@ -183,6 +214,34 @@ class Log(Function):
         return g / x
 
 
+class Log1p(Function):
+    """y = ln(1 + x), exact for tiny x (a kernel, not log(1 + x));  dy/dx = 1 / (1 + x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.backend.xp.log1p(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x + 1.0)
+
+
+class Expm1(Function):
+    """y = e^x - 1, exact for tiny x (a kernel, not exp(x) - 1);  dy/dx = e^x = y + 1."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.backend.xp.expm1(x._data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * (ctx.output() + 1.0)
+
+
 class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2 y)."""
 
@@ -197,8 +256,14 @@ class Sqrt(Function):
         return g / (2.0 * ctx.output())
 
 
+def _sign0(xp, d):
+    """sign(d) with sign(nan) = 0, as PyTorch (NumPy gives nan)."""
+    s = xp.sign(d)
+    return xp.where(d != d, xp.zeros_like(s), s)
+
+
 class Abs(Function):
-    """y = |x|;  dy/dx = sign(x) (0 at 0, as PyTorch)."""
+    """y = |x|;  dy/dx = sign(x) (0 at 0 and at nan, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -208,16 +273,16 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * _const(x, x.backend.xp.sign(x._data))
+        return g * _const(x, _sign0(x.backend.xp, x._data))
 
 
 class Sign(Function):
-    """y = sign(x);  dy/dx = 0 almost everywhere (no signal flows)."""
+    """y = sign(x) (sign(nan) = 0, as PyTorch);  dy/dx = 0 almost everywhere (no signal flows)."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.backend.xp.sign(x._data)
+        return _sign0(x.backend.xp, x._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -268,15 +333,21 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    """y = 1 / (1 + e^-x), computed stably;  dy/dx = y (1 - y)."""
+    """y = 1 / (1 + e^-x), computed stably;  dy/dx = y (1 - y).
+
+    With e = e^-|x| (never overflows): y = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, so
+    y keeps full relative precision for very negative x (sigmoid(-20) = 2.06e-9 in float32, not 0).
+    """
 
     saves_output = True
 
     @staticmethod
     def forward(ctx, x):
         xp = x.backend.xp
-        # 0.5 * (1 + tanh(x/2)) never overflows
-        return 0.5 * (xp.tanh(0.5 * x._data) + 1.0)
+        d = x._data
+        e = xp.exp(-xp.abs(d))
+        r = 1.0 / (1.0 + e)
+        return xp.where(d >= 0, r, e * r)
 
     @staticmethod
     def backward(ctx, g):
@@ -296,9 +367,10 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         y = ctx._out[0]
+        keep = g.backend.xp.logical_not(y <= 0)  # relu'(nan) = 1, as PyTorch (y = nan is not <= 0)
         if not _grad_enabled[0]:  # first order: one backend kernel, no float mask tensor
-            return _const(g, g.backend.masked(g._data, y > 0))
-        return g * _mask(g, y > 0)
+            return _const(g, g.backend.masked(g._data, keep))
+        return g * _mask(g, keep)
 
 
 class LeakyRelu(Function):
@@ -388,6 +460,24 @@ class Clamp(Function):
         if ctx.hi is not None:
             inside = inside & (d <= ctx.hi)
         return g * _mask(x, inside), None, None
+
+
+class Hardtanh(Function):
+    """y = min(max(x, lo), hi) (hardtanh, relu6);  dy/dx = 1 strictly inside (lo, hi), 0 at and beyond the
+    bounds (PyTorch's hardtanh_backward), and 0 at nan (as clamp; PyTorch's own answer at nan depends on the
+    tensor's size: 1 on its scalar path, 0 on its vectorized one). ``clamp`` differs: 1 at the bounds."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return x.backend.xp.clip(x._data, min=lo, max=hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        d = x._data
+        return g * _mask(x, (d > ctx.lo) & (d < ctx.hi)), None, None
 
 
 class Maximum(Function):

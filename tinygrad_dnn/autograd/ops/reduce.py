@@ -1,8 +1,19 @@
-"""Reductions over ``dim`` (None = all dims), with ``keepdim``."""
+"""Reductions over ``dim`` (None = all dims), with ``keepdim``.
+
+float16 sums and means accumulate in float32 and round once at the end (as PyTorch): a float16
+accumulator stops growing at 2048 + 1 and overflows at 65504, so ``ones(100000, dtype=float16).mean()``
+would be nan instead of 1.
+"""
 from __future__ import annotations
 
 from ..function import Function
-from .elementwise import _mask
+from ..grad_mode import _grad_enabled
+from .elementwise import _const, _mask
+
+
+def _acc(xp, a):
+    """float32 for float16 arrays (the accumulation dtype of a reduction), else None (the array's own)."""
+    return xp.float32 if getattr(xp, "float16", None) is not None and a.dtype == xp.float16 else None
 
 
 def _kept_shape(shape, dims):
@@ -31,7 +42,13 @@ class Sum(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims = x._data.shape, dims
         axis = None if len(dims) == len(ctx.shape) and not keepdim else dims  # the fast full reduction
-        return x.backend.xp.sum(x._data, axis=axis, keepdims=keepdim)
+        if not ctx.shape:  # a 0-d tensor "over dim 0": itself
+            axis = ctx.dims = ()
+        xp = x.backend.xp
+        acc = _acc(xp, x._data)
+        if acc is not None:
+            return xp.astype(xp.sum(x._data, axis=axis, keepdims=keepdim, dtype=acc), x._data.dtype)
+        return xp.sum(x._data, axis=axis, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -44,7 +61,10 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims = x._data.shape, dims
-        return x.backend.xp.mean(x._data, axis=dims, keepdims=keepdim)
+        xp = x.backend.xp
+        if _acc(xp, x._data) is not None:
+            return xp.astype(xp.mean(xp.astype(x._data, xp.float32), axis=dims, keepdims=keepdim), x._data.dtype)
+        return xp.mean(x._data, axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -55,25 +75,32 @@ class Mean(Function):
 
 
 class Amax(Function):
-    """y = max of x over dims; the gradient is split evenly among tied maxima (as torch.amax)."""
+    """y = max of x over dims; the gradient is split evenly among tied maxima (as torch.amax and the
+    all-dims ``torch.max(x)``; ``max(dim)`` sends it to the returned index instead, see :class:`MaxDim`)."""
 
     reduce = "max"
 
     @classmethod
-    def forward(cls, ctx, x, dims, keepdim):
+    def forward(cls, ctx, x, dims, keepdim, nan_ties=False):
         xp = x.backend.xp
+        if x._data.ndim == 0:
+            dims = ()
         f = xp.max if cls.reduce == "max" else xp.min
         ctx.save_for_backward(x)
-        ctx.dims = dims
+        ctx.dims, ctx.nan_ties = dims, nan_ties
         ctx.kept = f(x._data, axis=dims, keepdims=True)
         return ctx.kept if keepdim else xp.reshape(ctx.kept, tuple(s for i, s in enumerate(x._data.shape) if i not in dims))
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        hit = _mask(x, x._data == ctx.kept)
+        hit = x._data == ctx.kept
+        if ctx.nan_ties:  # torch.max(x) / min(x): a nan result's gradient is shared by the nans
+            xp = x.backend.xp
+            hit = hit | (xp.isnan(x._data) & xp.isnan(ctx.kept))
+        hit = _mask(x, hit)
         share = hit / hit.sum(dim=ctx.dims, keepdim=True)
-        return g.reshape(ctx.kept.shape) * share, None, None
+        return g.reshape(ctx.kept.shape) * share, None, None, None
 
 
 class Amin(Amax):
@@ -82,20 +109,162 @@ class Amin(Amax):
     reduce = "min"
 
 
+class MaxDim(Function):
+    """values of ``max(dim)`` / ``min(dim)``: y = x at the returned index along ``dim``;
+    dy/dx = 1 at that index and 0 elsewhere (ties do not share, as PyTorch's max(dim) / min(dim)).
+
+    ``index`` is the already computed argmax / argmin array (keepdims), so values and indices agree.
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, index):
+        xp = x.backend.xp
+        ctx.dim, ctx.shape = dim, x._data.shape
+        ctx.index = index
+        hit = _hit(xp, x, dim, index)
+        vals = xp.sum(xp.where(hit, x._data, xp.zeros_like(x._data)), axis=dim, keepdims=True)  # exact: one term
+        return vals if keepdim else xp.squeeze(vals, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape = list(ctx.shape)
+        shape[ctx.dim] = 1
+        xp = g.backend.xp
+        hit = _const(g, xp.astype(_hit(xp, g, ctx.dim, ctx.index, ctx.shape), g._data.dtype))
+        return g.reshape(tuple(shape)) * hit, None, None, None
+
+
+def _hit(xp, ref, dim, index, shape=None):
+    """Boolean array of ``shape`` (default ``ref``'s): True where the position along ``dim`` equals ``index``."""
+    shape = tuple(ref._data.shape if shape is None else shape)
+    pos = xp.reshape(xp.arange(shape[dim], device=ref.backend.device),
+                     tuple(shape[dim] if i == dim else 1 for i in range(len(shape))))
+    return xp.broadcast_to(pos == index, shape)
+
+
 class Prod(Function):
-    """y = prod of x over dims;  dy/dx_i = y / x_i (requires non-zero x; documented limitation)."""
+    """y = prod of x over dims;  dy/dx_i = prod_{j != i} x_j (the product of the others).
+
+    As PyTorch: y / x_i when no x is 0; when some x is 0 the products of the others are computed
+    exactly, from cumulative products from both ends ([2, 0, 3] -> [0, 6, 0]; two zeros -> all 0).
+    Under ``create_graph`` they are built with Tensor ops (an n x n matrix per product with ones on the
+    diagonal), so higher derivatives are exact too.
+    """
 
     saves_output = True
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim):
+    def forward(ctx, x, dims, keepdim, whole=False):
+        """``whole``: the product of every element (``prod()`` without dim; PyTorch's gradient differs there)."""
+        if x._data.ndim == 0:
+            dims = ()
         ctx.save_for_backward(x)
-        ctx.dims, ctx.shape, ctx.keepdim = dims, x._data.shape, keepdim
+        ctx.dims, ctx.shape, ctx.keepdim, ctx.whole = dims, x._data.shape, keepdim, whole
         return x.backend.xp.prod(x._data, axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         kshape = _kept_shape(ctx.shape, ctx.dims)
+        xp = x.backend.xp
+        zero = x._data == 0
+        if not bool(xp.any(zero)):
+            y = ctx.output().reshape(kshape)
+            return g.reshape(kshape) * y / x, None, None, None
+        if not _grad_enabled[0]:  # first order on arrays: exclusive cumulative products
+            if ctx.whole and int(xp.sum(xp.astype(zero, xp.int64))) > 1:  # prod() with two zeros: 0 (as PyTorch)
+                return _const(x, xp.zeros_like(x._data)), None, None, None
+            return g.reshape(kshape) * _const(x, _exclusive_prods(xp, x._data, ctx.dims)), None, None, None
+        return g.reshape(kshape) * _prod_of_others(x, ctx.dims), None, None, None
+
+
+def _exclusive_prods(xp, d, dims):
+    """Array of d's shape: entry i is prod_{j != i} d_j over ``dims``, as (product of the entries before i) *
+    (product of the entries after i) along the flattened dims, in C order (PyTorch's prod_safe_zeros_backward)."""
+    shape = d.shape
+    rest = tuple(i for i in range(d.ndim) if i not in dims)
+    perm = rest + tuple(dims)
+    n = 1
+    for i in dims:
+        n *= shape[i]
+    t = xp.permute_dims(d, perm) if perm != tuple(range(d.ndim)) else d
+    t = xp.reshape(t, tuple(shape[i] for i in rest) + (n,))
+    ax = t.ndim - 1
+    before = _cumprod_exclusive(xp, t, ax)
+    after = xp.flip(_cumprod_exclusive(xp, xp.flip(t, axis=ax), ax), axis=ax)
+    out = xp.reshape(before * after, tuple(shape[i] for i in perm))
+    if perm == tuple(range(d.ndim)):
+        return out
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return xp.permute_dims(out, tuple(inv))
+
+
+def _cumprod_exclusive(xp, t, ax):
+    """[1, t0, t0 t1, ...] along the last axis ``ax`` (the product of the entries before each one)."""
+    f = getattr(xp, "cumulative_prod", None)
+    if f is not None:
+        c = f(t, axis=ax, include_initial=True)
+        return c[..., :-1]
+    c = xp.cumprod(t, axis=ax)  # pragma: no cover - older Array API namespaces
+    return xp.concat([xp.ones_like(t[..., :1]), c[..., :-1]], axis=ax)
+
+
+def _prod_of_others(x, dims):
+    """Tensor of x's shape: entry i is the product over ``dims`` of every x_j but x_i (differentiable)."""
+    shape = x._data.shape
+    rest = tuple(i for i in range(len(shape)) if i not in dims)
+    perm = rest + tuple(dims)
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    xt = x.permute(*perm) if perm != tuple(range(len(shape))) else x
+    flat = xt.reshape(tuple(shape[i] for i in rest) + (1, n)).expand(tuple(shape[i] for i in rest) + (n, n))
+    xp = x.backend.xp
+    eye = _const(x, xp.eye(n, dtype=xp.bool, device=x.backend.device))
+    from ..creation import where
+
+    others = where(eye, 1.0, flat).prod(dim=-1)  # (rest..., n): row i = all but x_i
+    others = others.reshape(tuple(shape[i] for i in rest) + tuple(shape[d] for d in dims))
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return others.permute(*inv) if perm != tuple(range(len(shape))) else others
+
+
+class LogSumExp(Function):
+    """y = log sum_i exp(x_i) over dims, computed as m + log sum exp(x - m) with m = max x, where an
+    infinite m is replaced by 0 (as PyTorch): logsumexp([-inf, -inf]) = -inf, logsumexp([inf, 1]) = inf,
+    and over an empty dim -inf.   dy/dx_i = exp(x_i - y) (softmax; nan where x_i and y are the same infinity,
+    as PyTorch)."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        xp = x.backend.xp
+        d = x._data
+        if d.ndim == 0:
+            dims = ()
+        ctx.save_for_backward(x)
+        ctx.dims, ctx.shape = dims, d.shape
+        acc = _acc(xp, d)
+        if acc is not None:
+            d = xp.astype(d, acc)
+        if d.size == 0:  # max of an empty dim is undefined; the sum of no exps is 0 and its log -inf
+            m = xp.zeros(_kept_shape(d.shape, dims), dtype=d.dtype, device=x.backend.device)
+        else:
+            m = xp.max(d, axis=dims, keepdims=True)
+        m = xp.where(xp.isinf(m), xp.zeros_like(m), m)
+        out = xp.log(xp.sum(xp.exp(d - m), axis=dims, keepdims=True)) + m
+        if not keepdim:
+            out = xp.reshape(out, tuple(s for i, s in enumerate(ctx.shape) if i not in dims))
+        return xp.astype(out, x._data.dtype) if acc is not None else out
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        kshape = _kept_shape(ctx.shape, ctx.dims)
         y = ctx.output().reshape(kshape)
-        return g.reshape(kshape) * y / x, None, None
+        return g.reshape(kshape) * (x - y).exp(), None, None

@@ -1,7 +1,12 @@
-"""Softmax and log-softmax along one dim, computed stably (the max is subtracted first)."""
+"""Softmax and log-softmax along one dim, computed stably (the max is subtracted first).
+
+float16 inputs are computed in float32 and rounded once (as PyTorch): a float16 sum of exps overflows
+at 65504, so a softmax over 65504 or more classes would be all zeros.
+"""
 from __future__ import annotations
 
 from ..function import Function
+from .reduce import _acc
 
 
 class Softmax(Function):
@@ -13,9 +18,12 @@ class Softmax(Function):
     def forward(ctx, x, dim):
         xp = x.backend.xp
         ctx.dim = dim
-        e = xp.exp(x._data - xp.max(x._data, axis=dim, keepdims=True))
+        d, acc = x._data, _acc(xp, x._data)
+        if acc is not None:
+            d = xp.astype(d, acc)
+        e = xp.exp(d - xp.max(d, axis=dim, keepdims=True))
         e /= xp.sum(e, axis=dim, keepdims=True)
-        return e
+        return xp.astype(e, x._data.dtype) if acc is not None else e
 
     @staticmethod
     def backward(ctx, g):
@@ -32,9 +40,12 @@ class LogSoftmax(Function):
     def forward(ctx, x, dim):
         xp = x.backend.xp
         ctx.dim = dim
-        s = x._data - xp.max(x._data, axis=dim, keepdims=True)
+        d, acc = x._data, _acc(xp, x._data)
+        if acc is not None:
+            d = xp.astype(d, acc)
+        s = d - xp.max(d, axis=dim, keepdims=True)
         s -= xp.log(xp.sum(xp.exp(s), axis=dim, keepdims=True))
-        return s
+        return xp.astype(s, x._data.dtype) if acc is not None else s
 
     @staticmethod
     def backward(ctx, g):

@@ -27,7 +27,7 @@ def relu(x, inplace=False):
 
 def relu6(x, inplace=False):
     """min(max(x, 0), 6)."""
-    return _t(x, "relu6").clamp(0.0, 6.0)
+    return E.Hardtanh.apply(_t(x, "relu6"), 0.0, 6.0)  # gradient 0 at 0 and 6, as PyTorch
 
 
 def leaky_relu(x, negative_slope=0.01, inplace=False):
@@ -86,7 +86,7 @@ def mish(x, inplace=False):
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
-    return _t(x, "hardtanh").clamp(min_val, max_val)
+    return E.Hardtanh.apply(_t(x, "hardtanh"), float(min_val), float(max_val))  # gradient 0 at the bounds
 
 
 def softsign(x):

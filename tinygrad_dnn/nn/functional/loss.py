@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from ...autograd.function import Function
 from ...autograd.ops import elementwise as E
 from ...autograd.tensor import Tensor, _wrap
 
@@ -113,11 +114,39 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     if input.numel() and (bool(xp.any(input._data < 0)) or bool(xp.any(input._data > 1))):
         raise ValueError(f"binary_cross_entropy: all input values must be probabilities in [0, 1] (input shape "
                          f"{tuple(input.shape)}); for logits use binary_cross_entropy_with_logits")
-    loss = -(target * input.log().clamp(min=-100.0) + (1.0 - target) * (1.0 - input).log().clamp(min=-100.0))
+    loss = BinaryCrossEntropy.apply(input, target)
     w = _weight(weight, input, "binary_cross_entropy")
     if w is not None:
         loss = loss * w
     return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+_BCE_EPS = 1e-12  # PyTorch's EPSILON in binary_cross_entropy_backward
+
+
+class BinaryCrossEntropy(Function):
+    """l = -[y max(log x, -100) + (1 - y) max(log(1 - x), -100)] per element (log(1 - x) as log1p(-x)), as PyTorch.
+
+    dl/dx = (x - y) / max(x (1 - x), 1e-12)   (finite at x = 0 and x = 1: a saturated correct prediction
+    gets gradient 0, a saturated wrong one a large finite gradient, never nan);
+    dl/dy = log(1 - x) - log x (not clamped, as PyTorch).
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        xp = x.backend.xp
+        ctx.save_for_backward(x, y)
+        d = x._data
+        lo = xp.asarray(-100.0, dtype=d.dtype, device=x.backend.device)
+        return -(y._data * xp.maximum(xp.log(d), lo) + (1.0 - y._data) * xp.maximum(xp.log1p(-d), lo))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gx = g * (x - y) / ((1.0 - x) * x).clamp(min=_BCE_EPS) if need[0] else None
+        gy = g * ((-x).log1p() - x.log()) if need[1] else None  # unclamped, as PyTorch (+-inf at x = 0, 1)
+        return gx, gy
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
@@ -185,7 +214,8 @@ def _nll_parts(logp, target, weight, ignore_index, fn):
     flat = _classes_last(logp)
     tflat = xp.reshape(safe, (-1,))
     vflat = xp.astype(xp.reshape(valid, (-1,)), logp._data.dtype)
-    onehot = xp.astype(xp.expand_dims(tflat, axis=-1) == xp.arange(C, device=be.device), logp._data.dtype)
+    hot = xp.expand_dims(tflat, axis=-1) == xp.arange(C, device=be.device)
+    onehot = xp.astype(hot, logp._data.dtype)
     if weight is not None:
         if tuple(weight.shape) != (C,):
             raise ValueError(f"{fn}: weight of shape {tuple(weight.shape)} must have one entry per class ({C},) "
@@ -193,7 +223,9 @@ def _nll_parts(logp, target, weight, ignore_index, fn):
         wy = (weight * _wrap(onehot, be)).sum(-1) * _wrap(vflat, be)  # w[y_i], 0 where ignored
     else:
         wy = _wrap(vflat, be)
-    picked = (flat * _wrap(onehot, be)).sum(-1)
+    # select, not multiply: a masked class has log-probability -inf, and -inf * 0 would be nan
+    hot = hot & xp.expand_dims(xp.reshape(valid, (-1,)), axis=-1)  # ignored elements pick nothing
+    picked = E.Where.apply(_wrap(hot, be), flat, _wrap(xp.zeros_like(flat._data), be)).sum(-1)
     loss = -(picked * wy)
     out_shape = tuple(target.shape)
     return loss.reshape(out_shape), wy.reshape(out_shape), valid
@@ -209,7 +241,24 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         return loss
     if reduction == "sum":
         return loss.sum()
-    return loss.sum() / wy.sum()
+    return _weighted_mean(loss.sum(), wy.sum())
+
+
+def _weighted_mean(total, denom):
+    """total / denom for the 'mean' reduction; when every target is ignored (denom = 0) the loss is nan and
+    the gradient 0, as PyTorch (a plain division would send 1/0 * 0 = nan into every gradient)."""
+    be = denom.backend
+    xp = be.xp
+    d = denom._data
+    empty = d == 0
+    if not denom.requires_grad:  # the usual case (no weight, or a constant one): constants, no host sync
+        inv = xp.where(empty, xp.zeros_like(d), 1.0 / xp.where(empty, xp.ones_like(d), d))
+        nan_if_empty = xp.where(empty, xp.full_like(d, math.nan), xp.zeros_like(d))
+        return total * _wrap(inv, be) + _wrap(nan_if_empty, be)
+    from ...autograd.creation import where
+
+    e = _wrap(empty, be)
+    return where(e, math.nan, total / where(e, 1.0, denom))
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -263,12 +312,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         if reduction == "sum":
             return (1.0 - eps) * nll.sum() + (eps / C) * smooth.sum()
         denom = wy.sum()
-        return (1.0 - eps) * (nll.sum() / denom) + (eps / C) * (smooth.sum() / denom)
+        return (1.0 - eps) * _weighted_mean(nll.sum(), denom) + (eps / C) * _weighted_mean(smooth.sum(), denom)
     if reduction == "none":
         return nll
     if reduction == "sum":
         return nll.sum()
-    return nll.sum() / wy.sum()
+    return _weighted_mean(nll.sum(), wy.sum())
 
 
 def kl_div(input, target, reduction="mean", log_target=False):

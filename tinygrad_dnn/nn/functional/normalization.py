@@ -47,7 +47,7 @@ class Normalize(Function):
         xp = x.backend.xp
         if stats is None:
             stats = _stats(xp, x._data, dims)
-        _, var, xc = stats
+        _, var, xc = stats  # float32 for a float16 x (see _stats)
         invstd = 1.0 / xp.sqrt(var + eps)
         xhat = xc * invstd
         y = xhat
@@ -60,7 +60,7 @@ class Normalize(Function):
         ctx.save_for_backward(x, w, b)
         ctx.dims, ctx.eps = dims, eps
         ctx.xhat, ctx.invstd = xhat, invstd
-        return y
+        return _cast(xp, y, x._data.dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -73,17 +73,19 @@ class Normalize(Function):
             xp = be.xp
             gd = g._data
             xhat = ctx.xhat
+            if gd.dtype != xhat.dtype:  # float16: the gradient math in float32, as the forward
+                gd = xp.astype(gd, xhat.dtype)
             gx = gw = gb = None
             if need[0]:
                 gh = gd * w._data if w is not None else gd
                 gx = ctx.invstd * (gh - xp.mean(gh, axis=dims, keepdims=True)
                                    - xhat * xp.mean(gh * xhat, axis=dims, keepdims=True))
-                gx = _wrap(gx, be)
+                gx = _wrap(_cast(xp, gx, x._data.dtype), be)
             if need[1]:
                 gw = _reduce_to(xp, gd * xhat, shape, w._data.shape)
-                gw = _wrap(gw, be)
+                gw = _wrap(_cast(xp, gw, w._data.dtype), be)
             if need[2]:
-                gb = _wrap(_reduce_to(xp, gd, shape, b._data.shape), be)
+                gb = _wrap(_cast(xp, _reduce_to(xp, gd, shape, b._data.shape), b._data.dtype), be)
             return gx, gw, gb, None, None, None
         # create_graph: the same formulas as Tensor ops, statistics recomputed from x (differentiable)
         mean = x.mean(dim=dims, keepdim=True)
@@ -101,7 +103,15 @@ class Normalize(Function):
         return gx, gw, gb, None, None, None
 
 
+def _cast(xp, a, dtype):
+    return a if a.dtype == dtype else xp.astype(a, dtype)
+
+
 def _stats(xp, a, dims):
+    """(mean, biased var, a - mean) over ``dims`` (keepdims); float16 is computed in float32 (as PyTorch:
+    values around 500 square to 250000 > 65504, the float16 maximum)."""
+    if getattr(xp, "float16", None) is not None and a.dtype == xp.float16:
+        a = xp.astype(a, xp.float32)
     mean = xp.mean(a, axis=dims, keepdims=True)
     xc = a - mean
     var = xp.mean(xc * xc, axis=dims, keepdims=True)
@@ -170,8 +180,11 @@ def _frozen_norm(x, mean, var, w, b, eps):
 def _update_running(buf, new_stat, momentum):
     """buf <- (1 - momentum) buf + momentum new_stat, in place outside the graph (same Tensor object)."""
     xp = buf.backend.xp
-    buf._data = xp.astype((1.0 - momentum) * buf._data + momentum * xp.astype(new_stat, buf._data.dtype),
-                          buf._data.dtype)
+    b = buf._data
+    if b.dtype != new_stat.dtype:  # float16 buffers: average in the statistic's float32, round once
+        wide = xp.result_type(b.dtype, new_stat.dtype)
+        b, new_stat = xp.astype(b, wide), xp.astype(new_stat, wide)
+    buf._data = _cast(xp, (1.0 - momentum) * b + momentum * new_stat, buf._data.dtype)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):

@@ -1,0 +1,318 @@
+"""Elementwise math and losses against PyTorch (issue 11, "Math and losses"): values, dtypes and the
+gradient of every input, on ``cpu`` and ``strict``, where naive formulas lose precision or produce
+nan: log1p/expm1 at tiny x, sigmoid family at large |x| in float32, pow at 0 and negative bases,
+hardtanh/relu6/clamp at their bounds, nan inputs, BCE at 0 and 1, cross-entropy with -inf logits
+and ignored targets, float16 normalization and softmax.
+"""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import tinygrad_dnn as tg
+import tinygrad_dnn.nn as tnn
+import tinygrad_dnn.nn.functional as F
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
+INF, NAN = math.inf, math.nan
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+def _name(dtype):
+    return str(dtype).split(".")[-1]
+
+
+def _check(a, b, rtol=1e-7, atol=0.0, what="value"):
+    """Same shape, dtype and values (nan where torch has nan, same infinities)."""
+    if b is None:
+        assert a is None, f"{what}: torch has no gradient, we have one"
+        return
+    assert a is not None, f"{what}: torch has a gradient, we have None"
+    assert tuple(a.shape) == tuple(b.shape), f"{what}: shape {tuple(a.shape)} != torch {tuple(b.shape)}"
+    assert _name(a.dtype) == _name(b.dtype), f"{what}: dtype {a.dtype} != torch {b.dtype}"
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=rtol, atol=atol, equal_nan=True,
+                               err_msg=what)
+
+
+def diff(fn_ours, fn_torch, *arrays, device="cpu", dtype="float64", grad=True, rtol=1e-7, atol=0.0, consts=()):
+    """Run both libraries on the same inputs (``consts``: indices of inputs that get no gradient, passed as
+    given, e.g. int64 labels); compare the output and the gradient of every differentiable input."""
+    ours, theirs = [], []
+    for i, a in enumerate(arrays):
+        if i in consts:
+            ours.append(tg.tensor(np.asarray(a), device=device))
+            theirs.append(torch.tensor(np.asarray(a)))
+        else:
+            ours.append(tg.tensor(np.asarray(a), dtype=dtype, device=device, requires_grad=grad))
+            theirs.append(torch.tensor(np.asarray(a), dtype=getattr(torch, dtype), requires_grad=grad))
+    yo, yt = fn_ours(*ours), fn_torch(*theirs)
+    _check(yo, yt, rtol, atol, "forward")
+    if grad:
+        w = np.random.default_rng(0).uniform(0.5, 1.5, size=tuple(yt.shape))
+        (yo * tg.tensor(w, dtype=dtype, device=device)).sum().backward()
+        (yt * torch.tensor(w, dtype=getattr(torch, dtype))).sum().backward()
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            if i not in consts:
+                _check(a.grad, b.grad, rtol, atol, f"gradient of input {i}")
+    return yo, ours
+
+
+# ------------------------------------------------------------------ log1p / expm1
+@pytest.mark.parametrize("op", ["log1p", "expm1"])
+def test_log1p_expm1_are_exact_for_tiny_x_repro(device, op):
+    # issue: log1p(1e-20) and expm1(1e-20) gave 0 in float64; torch: 1e-20
+    y = getattr(tg.tensor([1e-20], dtype=tg.float64, device=device), op)()
+    assert float(y) == 1e-20
+    x = [1e-20, -1e-12, 3e-8, 0.5, -0.5, 2.0]
+    diff(lambda a: getattr(a, op)(), lambda a: getattr(a, op)(), x, device=device, rtol=1e-14)
+    diff(lambda a: getattr(tg, op)(a), lambda a: getattr(torch, op)(a), x, device=device, dtype="float32", rtol=2e-7)
+
+
+# ------------------------------------------------------------------ sigmoid family in float32
+def test_sigmoid_keeps_relative_precision_for_negative_x_repro(device):
+    # issue: sigmoid(-20.) gave 0 in float32 (torch 2.06e-9), so log(sigmoid(-20)) was -inf; 2e-4 error at -10
+    s = tg.tensor([-20.0], device=device).sigmoid()
+    assert s.dtype is tg.float32
+    assert float(s) == pytest.approx(2.0611536e-9, rel=2 * EPS32)
+    assert float(s.log()) == pytest.approx(-20.0, rel=1e-6)
+    exact = 1.0 / (1.0 + math.exp(10.0))
+    assert abs(float(tg.tensor([-10.0], device=device).sigmoid()) / exact - 1) <= 2 * EPS32
+
+
+@pytest.mark.parametrize("fn", ["sigmoid", "logsigmoid", "softplus", "softplus_beta"])
+def test_sigmoid_family_float32_wide_range_matches_torch(device, fn):
+    x = np.concatenate([-np.logspace(-6, 2.2, 40), [0.0], np.logspace(-6, 2.2, 40)]).astype(np.float32)
+    ours = {"sigmoid": lambda a: a.sigmoid(), "logsigmoid": F.logsigmoid, "softplus": F.softplus,
+            "softplus_beta": lambda a: F.softplus(a, beta=2.0, threshold=10.0)}[fn]
+    theirs = {"sigmoid": lambda a: a.sigmoid(), "logsigmoid": TF.logsigmoid, "softplus": TF.softplus,
+              "softplus_beta": lambda a: TF.softplus(a, beta=2.0, threshold=10.0)}[fn]
+    diff(ours, theirs, x, device=device, dtype="float32", rtol=4 * EPS32, atol=1e-37)
+
+
+@SETTINGS
+@given(st.lists(st.floats(-120, 120, width=32), min_size=1, max_size=8))
+def test_sigmoid_family_random_float32_matches_torch(xs):
+    x = np.asarray(xs, dtype=np.float32)
+    diff(lambda a: a.sigmoid(), lambda a: a.sigmoid(), x, dtype="float32", rtol=4 * EPS32, atol=1e-37)
+    diff(F.logsigmoid, TF.logsigmoid, x, dtype="float32", rtol=4 * EPS32, atol=1e-37)
+
+
+# ------------------------------------------------------------------ pow at 0 and with negative bases
+def test_pow_zero_exponent_at_zero_has_gradient_zero_repro(device):
+    # issue: x ** 0 at 0 gave a nan gradient; torch 0
+    for f in (lambda a: a ** 0, lambda a: a ** 0.0, lambda a: a.pow(0)):
+        diff(f, f, [0., 1., -2.], device=device)
+    diff(lambda a: a ** tg.tensor([0., 0., 2.], dtype=tg.float64, device=device),
+         lambda a: a ** torch.tensor([0., 0., 2.], dtype=torch.float64), [0., 3., 0.], device=device)
+
+
+def test_zero_base_pow_gradients_as_torch_repro(device):
+    # issue: 0 ** y gave nan / -inf gradients and 0. ** x raised "math domain error" in backward
+    y = [0., 1., 2., -1., 0.5]
+    diff(lambda b: 0.0 ** b, lambda b: 0.0 ** b, y, device=device)
+    diff(lambda b: tg.zeros(5, dtype=tg.float64, device=device) ** b,
+         lambda b: torch.zeros(5, dtype=torch.float64) ** b, y, device=device)
+
+
+def test_negative_scalar_base_pow_backward_does_not_raise_repro(device):
+    # issue: backward of (-3.) ** x raised "math domain error"; torch: nan gradients
+    diff(lambda b: (-3.0) ** b, lambda b: (-3.0) ** b, [0., 1., 2., 0.5], device=device)
+
+
+def test_tensor_pow_both_inputs_at_zeros_and_negative_bases(device):
+    a = [-3., -3., 0., 0., 0., 2.]
+    b = [2., 0.5, 0., -1., 2., 0.]
+    diff(lambda x, y: x ** y, lambda x, y: x ** y, a, b, device=device)
+
+
+# ------------------------------------------------------------------ kinks at the bounds, nan inputs
+def test_hardtanh_and_relu6_pass_no_gradient_at_their_bounds_repro(device):
+    # issue: gradient 1 at the bounds; torch 0
+    x = [-2., -1., -0.5, 0., 0.5, 1., 2.]
+    diff(F.hardtanh, TF.hardtanh, x, device=device)
+    diff(lambda a: F.hardtanh(a, -0.5, 0.5), lambda a: TF.hardtanh(a, -0.5, 0.5), x, device=device)
+    x6 = [-1., 0., 3., 6., 7.]
+    diff(F.relu6, TF.relu6, x6, device=device)
+    diff(lambda a: tnn.ReLU6()(a), lambda a: torch.nn.ReLU6()(a), x6, device=device)
+    diff(lambda a: tnn.Hardtanh(-1.0, 1.0)(a), lambda a: torch.nn.Hardtanh(-1.0, 1.0)(a), x, device=device)
+
+
+def test_hardtanh_gradient_at_nan_is_zero_like_clamp(device):
+    # Deliberate choice: torch's hardtanh'(nan) is 1 for tensors of < 8 (float64) / 16 (float32) elements (its
+    # scalar loop, also the tail of longer tensors) and 0 in its vectorized loop; we give 0 everywhere, as torch's
+    # clamp does.
+    for n in (1, 20):
+        x = tg.tensor([NAN] * n, device=device, requires_grad=True)
+        F.hardtanh(x).sum().backward()
+        assert x.grad.numpy().tolist() == [0.0] * n
+        x.grad = None
+        F.relu6(x).sum().backward()
+        assert x.grad.numpy().tolist() == [0.0] * n
+
+
+def test_clamp_passes_gradient_at_its_bounds_as_torch(device):
+    x = [-2., -1., 0., 1., 2., NAN]
+    diff(lambda a: a.clamp(-1.0, 1.0), lambda a: a.clamp(-1.0, 1.0), x, device=device)
+    diff(lambda a: a.clamp(min=0.0), lambda a: a.clamp(min=0.0), x, device=device)
+    diff(lambda a: a.clamp(max=1.0), lambda a: a.clamp(max=1.0), x, device=device)
+
+
+@pytest.mark.parametrize("name", ["abs", "sign", "relu"])
+def test_abs_sign_relu_at_zero_and_nan_as_torch_repro(device, name):
+    # issue: sign(nan), abs'(nan), relu'(nan) differed from torch (torch: sign(nan) = 0, abs'(nan) = 0, relu'(nan) = 1)
+    x = [0., NAN, -1., 2., -0.0]
+    diff(lambda a: getattr(a, name)(), lambda a: getattr(a, name)(), x, device=device)
+    diff(lambda a: getattr(a, name)(), lambda a: getattr(a, name)(), x, device=device, dtype="float32")
+    if name == "relu":
+        diff(F.relu, TF.relu, x, device=device)
+
+
+# ------------------------------------------------------------------ binary cross-entropy
+def test_bce_at_exactly_zero_and_one_is_finite_as_torch_repro(device):
+    # issue: BCE at an input of exactly 0 or 1 gave nan gradients; torch: log clamped at -100, finite gradient
+    p = [0., 1., 0., 1., 0.5, 1e-30]
+    y = [1., 0., 0., 1., 1., 0.]
+    for red in ("mean", "sum", "none"):
+        for dtype in ("float32", "float64"):
+            loss, _ = diff(lambda a, b: F.binary_cross_entropy(a, b, reduction=red),
+                              lambda a, b: TF.binary_cross_entropy(a, b, reduction=red), p, y, device=device,
+                              dtype=dtype, rtol=1e-6)
+
+
+def test_bce_with_weight_and_soft_targets_matches_torch(device):
+    p = [0., 0.3, 1., 0.999]
+    y = [0.2, 0.7, 0.9, 1.0]
+    w = [1., 2., 0.5, 3.]
+    diff(lambda a, b: F.binary_cross_entropy(a, b, weight=tg.tensor(w, device=device)),
+         lambda a, b: TF.binary_cross_entropy(a, b, weight=torch.tensor(w)), p, y, device=device, dtype="float32",
+         rtol=1e-6)
+
+
+def test_sigmoid_bce_at_a_saturated_correct_prediction_has_gradient_zero_repro(device):
+    # issue: sigmoid + BCELoss at p == 1.0 gave nan gradients, so one SGD step made every weight nan
+    z = [40., -40., 17., -104.]
+    y = [1., 0., 1., 0.]
+    diff(lambda a, b: tnn.BCELoss()(a.sigmoid(), b), lambda a, b: torch.nn.BCELoss()(a.sigmoid(), b), z, y,
+         device=device, dtype="float32", rtol=1e-5, atol=1e-30)
+    # one SGD step of a saturated, correct logistic model: finite weights, torch's (tiny) gradients
+    steps = []
+    for lib, nn in ((tg, tnn), (torch, torch.nn)):
+        lin = nn.Linear(1, 1)
+        if lib is tg:
+            lin = lin.to(device)
+        with lib.no_grad():
+            lin.weight.fill_(50.0)
+            lin.bias.fill_(0.0)
+        opt = lib.optim.SGD(lin.parameters(), lr=0.1)
+        x = lib.tensor([[1.0], [-1.0]], device=device) if lib is tg else torch.tensor([[1.0], [-1.0]])
+        t = lib.tensor([1.0, 0.0], device=device) if lib is tg else torch.tensor([1.0, 0.0])
+        loss = nn.BCELoss()(lin(x).sigmoid().reshape(-1), t)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        steps.append([lin.weight.grad.numpy().ravel(), lin.bias.grad.numpy().ravel(),
+                      lin.weight.detach().numpy().ravel()])
+    for a, b in zip(*steps):
+        assert np.isfinite(a).all()
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=0)
+
+
+# ------------------------------------------------------------------ cross-entropy with masking / ignore_index
+def test_cross_entropy_with_a_minus_inf_logit_repro(device):
+    # issue: cross_entropy with a -inf logit (masking) gave nan; torch 1.313
+    loss, _ = diff(lambda z, t: F.cross_entropy(z, t),
+                      lambda z, t: TF.cross_entropy(z, t), [[1., 2., -INF]], [0], device=device, consts=(1,))
+    assert float(loss) == pytest.approx(1.3132616875182228)
+
+
+@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"reduction": "none"}, {"label_smoothing": 0.1},
+                                {"weight": "w"}, {"ignore_index": 1}])
+def test_cross_entropy_with_masked_classes_matches_torch(device, kw):
+    z = [[1., 2., -INF, 0.], [-INF, 0.5, 3., -INF], [0., 0., 0., -INF]]
+    t = [0, 1, 2]
+    kwo, kwt = dict(kw), dict(kw)
+    if kw.get("weight"):
+        kwo["weight"] = tg.tensor([1., 2., 0.5, 1.], device=device)
+        kwt["weight"] = torch.tensor([1., 2., 0.5, 1.])
+    diff(lambda a, b: F.cross_entropy(a, b, **kwo), lambda a, b: TF.cross_entropy(a, b, **kwt), z, t,
+         device=device, consts=(1,), dtype="float64" if not kw.get("weight") else "float32", rtol=1e-6)
+
+
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("kw", [{}, {"reduction": "sum"}, {"label_smoothing": 0.2}, {"weight": "w"}])
+def test_all_targets_ignored_as_torch_repro(device, fn, kw):
+    # issue: all targets ignore_index gave nan gradients; torch: loss nan ('mean'), gradient 0
+    if fn == "nll_loss" and "label_smoothing" in kw:
+        pytest.skip("nll_loss has no label_smoothing")
+    kwo, kwt = dict(kw), dict(kw)
+    if kw.get("weight"):
+        kwo["weight"] = tg.tensor([1., 2., 0.5], dtype=tg.float64, device=device)
+        kwt["weight"] = torch.tensor([1., 2., 0.5], dtype=torch.float64)
+    z = [[1., 2., 0.5], [1., 1., 1.]]
+    loss, (zo, _) = diff(lambda a, b: getattr(F, fn)(a, b, **kwo), lambda a, b: getattr(TF, fn)(a, b, **kwt), z,
+                            [-100, -100], device=device, consts=(1,))
+    assert not np.isnan(zo.grad.numpy()).any()
+
+
+# ------------------------------------------------------------------ float16 normalization and softmax
+def test_float16_layer_norm_of_values_around_500_repro():
+    # issue: layer_norm of values around 500 in float16 returned all zeros; torch: std 1
+    x = (np.random.default_rng(0).normal(500, 3, size=(4, 1000))).astype(np.float16)
+    ours = F.layer_norm(tg.tensor(x), (1000,))
+    theirs = TF.layer_norm(torch.tensor(x), (1000,))
+    assert ours.dtype is tg.float16
+    np.testing.assert_allclose(ours.numpy().astype(float), theirs.numpy().astype(float), atol=2e-2)
+    assert abs(float(ours.float().std()) - 1.0) < 1e-2
+
+
+def test_float16_layer_norm_gradients_match_torch():
+    rng = np.random.default_rng(1)
+    x = rng.normal(500, 3, size=(3, 64)).astype(np.float16)
+    w = rng.uniform(0.5, 1.5, size=64).astype(np.float16)
+    b = rng.standard_normal(64).astype(np.float16)
+    diff(lambda a, c, d: F.layer_norm(a, (64,), c, d), lambda a, c, d: TF.layer_norm(a, (64,), c, d), x, w, b,
+         dtype="float16", rtol=2e-2, atol=5e-2)
+
+
+def test_float16_batchnorm_with_variance_above_65504_repro():
+    # issue: BatchNorm1d with a batch variance above 65504 (the float16 maximum) gave nan running_var
+    x = (np.random.default_rng(0).standard_normal((64, 3)) * 300).astype(np.float16)
+    ours, theirs = tnn.BatchNorm1d(3).half(), torch.nn.BatchNorm1d(3).half()
+    yo, yt = ours(tg.tensor(x)), theirs(torch.tensor(x))
+    rv = ours.running_var.numpy()
+    assert np.isfinite(rv).all() and ours.running_var.dtype is tg.float16
+    np.testing.assert_allclose(rv.astype(float), theirs.running_var.numpy().astype(float), rtol=2e-3)
+    np.testing.assert_allclose(ours.running_mean.numpy().astype(float), theirs.running_mean.numpy().astype(float),
+                               rtol=2e-3, atol=1e-2)
+    np.testing.assert_allclose(yo.detach().numpy().astype(float), yt.detach().numpy().astype(float), atol=2e-2)
+
+
+def test_float16_softmax_over_65504_or_more_classes_repro():
+    # issue: softmax over >= 65504 classes returned all zeros in float16; torch: correct (float32 accumulation)
+    for n in (65504, 70000):
+        x = np.zeros((2, n), dtype=np.float16)
+        x[1, :10] = 3.0
+        ours, theirs = tg.tensor(x).softmax(-1), torch.tensor(x).softmax(-1)
+        assert ours.dtype is tg.float16
+        np.testing.assert_allclose(ours.numpy().astype(float), theirs.numpy().astype(float), rtol=1e-3)
+
+
+def test_float16_log_softmax_over_many_classes_is_correct():
+    # Deliberate difference: torch's CPU float16 log_softmax sums exp(x - max) in float16 and returns -inf once
+    # that sum passes 65504 (70000 equal logits); we accumulate in float32 and return log(1/70000) = -11.156.
+    x = np.zeros((1, 70000), dtype=np.float16)
+    y = tg.tensor(x).log_softmax(-1)
+    assert y.dtype is tg.float16
+    np.testing.assert_allclose(y.numpy().astype(float), -math.log(70000), rtol=1e-3)
+    x = np.random.default_rng(0).standard_normal((3, 70000)).astype(np.float16)
+    y = F.log_softmax(tg.tensor(x), -1).numpy().astype(float)
+    np.testing.assert_allclose(y, TF.log_softmax(torch.tensor(x).float(), -1).numpy(), atol=1e-2)
+
+
+def test_float16_softmax_gradient_matches_torch():
+    x = np.random.default_rng(2).standard_normal((2, 300)).astype(np.float16)
+    diff(lambda a: a.softmax(-1), lambda a: a.softmax(-1), x, dtype="float16", rtol=2e-2, atol=1e-4)
+    diff(lambda a: a.log_softmax(-1), lambda a: a.log_softmax(-1), x, dtype="float16", rtol=2e-2, atol=2e-2)
