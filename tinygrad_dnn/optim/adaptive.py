@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .optimizer import Optimizer, _grad_of, _scalar_lr, _state_tensor
+from .optimizer import Optimizer, _scalar_lr, _state_tensor
 
 
 def _zeros(p):
@@ -61,24 +61,15 @@ class Adagrad(Optimizer):
             raise ValueError(f"Adagrad: invalid initial_accumulator_value={group['initial_accumulator_value']} "
                              "(must be >= 0)")
 
-    def _update_group(self, group):
-        lr, wd, eps, decay = _scalar_lr(group), group["weight_decay"], group["eps"], group["lr_decay"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = p.backend.xp
-            st = self.state[p]
-            st["step"] += 1
-            g = _grad_of(p, group["maximize"], wd)
-            clr = lr / (1 + (st["step"] - 1) * decay)
-            s = st["sum"]._data
-            s += g * g
-            std = xp.sqrt(s)
-            std += eps
-            upd = g / std
-            upd *= clr
-            p._data -= upd
-            p._version += 1
+    def _update(self, p, g, st, group):
+        clr = _scalar_lr(group) / (1 + (st["step"] - 1) * group["lr_decay"])
+        s = st["sum"]._data
+        s += g * g
+        std = p.backend.xp.sqrt(s)
+        std += group["eps"]
+        upd = g / std
+        upd *= clr
+        p._data -= upd
 
 
 class RMSprop(Optimizer):
@@ -107,46 +98,39 @@ class RMSprop(Optimizer):
         if not group["alpha"] >= 0:
             raise ValueError(f"RMSprop: invalid alpha={group['alpha']} (must be >= 0)")
 
-    def _update_group(self, group):
-        lr, alpha, eps, wd, mu = (_scalar_lr(group), group["alpha"], group["eps"], group["weight_decay"],
-                                  group["momentum"])
-        centered = group["centered"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = p.backend.xp
-            st = self.state.get(p)
-            if st is None:
-                st = self.state[p] = {"step": 0, "square_avg": _zeros(p)}
-                if mu > 0:
-                    st["momentum_buffer"] = _zeros(p)
-                if centered:
-                    st["grad_avg"] = _zeros(p)
-            st["step"] += 1
-            g = _grad_of(p, group["maximize"], wd)
-            v = st["square_avg"]._data
-            v *= alpha
-            gg = g * g
-            gg *= 1 - alpha
-            v += gg
-            if centered:
-                ga = st["grad_avg"]._data
-                ga *= alpha
-                ga += (1 - alpha) * g
-                avg = xp.sqrt(v - ga * ga)
-            else:
-                avg = xp.sqrt(v)
-            avg += eps
-            if mu > 0:
-                b = st["momentum_buffer"]._data
-                b *= mu
-                b += g / avg
-                p._data -= lr * b
-            else:
-                upd = g / avg
-                upd *= lr
-                p._data -= upd
-            p._version += 1
+    def _new_state(self, p, group):
+        st = {"step": 0, "square_avg": _zeros(p)}
+        if group["momentum"] > 0:
+            st["momentum_buffer"] = _zeros(p)
+        if group["centered"]:
+            st["grad_avg"] = _zeros(p)
+        return st
+
+    def _update(self, p, g, st, group):
+        xp = p.backend.xp
+        lr, alpha, eps, mu = _scalar_lr(group), group["alpha"], group["eps"], group["momentum"]
+        v = st["square_avg"]._data
+        v *= alpha
+        gg = g * g
+        gg *= 1 - alpha
+        v += gg
+        if group["centered"]:
+            ga = st["grad_avg"]._data
+            ga *= alpha
+            ga += (1 - alpha) * g
+            avg = xp.sqrt(v - ga * ga)
+        else:
+            avg = xp.sqrt(v)
+        avg += eps
+        if mu > 0:
+            b = st["momentum_buffer"]._data
+            b *= mu
+            b += g / avg
+            p._data -= lr * b
+        else:
+            upd = g / avg
+            upd *= lr
+            p._data -= upd
 
 
 class Adadelta(Optimizer):
@@ -173,28 +157,22 @@ class Adadelta(Optimizer):
         if not 0.0 <= group["rho"] <= 1.0:
             raise ValueError(f"Adadelta: invalid rho={group['rho']} (must be in [0, 1])")
 
-    def _update_group(self, group):
-        lr, rho, eps, wd = _scalar_lr(group), group["rho"], group["eps"], group["weight_decay"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = p.backend.xp
-            st = self.state.get(p)
-            if st is None:
-                st = self.state[p] = {"step": 0, "square_avg": _zeros(p), "acc_delta": _zeros(p)}
-            st["step"] += 1
-            g = _grad_of(p, group["maximize"], wd)
-            v, u = st["square_avg"]._data, st["acc_delta"]._data
-            v *= rho
-            v += (1 - rho) * (g * g)
-            delta = xp.sqrt(u + eps)
-            delta /= xp.sqrt(v + eps)
-            delta *= g
-            u *= rho
-            u += (1 - rho) * (delta * delta)
-            delta *= lr
-            p._data -= delta
-            p._version += 1
+    def _new_state(self, p, group):
+        return {"step": 0, "square_avg": _zeros(p), "acc_delta": _zeros(p)}
+
+    def _update(self, p, g, st, group):
+        xp = p.backend.xp
+        rho, eps = group["rho"], group["eps"]
+        v, u = st["square_avg"]._data, st["acc_delta"]._data
+        v *= rho
+        v += (1 - rho) * (g * g)
+        delta = xp.sqrt(u + eps)
+        delta /= xp.sqrt(v + eps)
+        delta *= g
+        u *= rho
+        u += (1 - rho) * (delta * delta)
+        delta *= _scalar_lr(group)
+        p._data -= delta
 
 
 class Adam(Optimizer):
@@ -225,46 +203,34 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def _update_group(self, group):
-        lr, (b1, b2), eps, wd = _scalar_lr(group), group["betas"], group["eps"], group["weight_decay"]
-        amsgrad, decoupled = group["amsgrad"], group["decoupled_weight_decay"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = p.backend.xp
-            st = self.state.get(p)
-            if st is None:
-                st = self.state[p] = {"step": 0, "exp_avg": _zeros(p), "exp_avg_sq": _zeros(p)}
-                if amsgrad:
-                    st["max_exp_avg_sq"] = _zeros(p)
-            st["step"] += 1
-            t = st["step"]
-            g = _grad_of(p, group["maximize"])
-            if wd != 0:
-                if decoupled:
-                    p._data *= 1 - lr * wd
-                else:
-                    g = g + wd * p._data
-            m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            gg = g * g
-            gg *= 1 - b2
-            v += gg
-            step_size = lr / (1 - b1 ** t)
-            bc2_sqrt = math.sqrt(1 - b2 ** t)
-            if amsgrad:
-                vmax = _set(st["max_exp_avg_sq"], xp.maximum(st["max_exp_avg_sq"]._data, v))
-                denom = xp.sqrt(vmax)
-            else:
-                denom = xp.sqrt(v)
-            denom /= bc2_sqrt
-            denom += eps
-            upd = m / denom
-            upd *= step_size
-            p._data -= upd
-            p._version += 1
+    def _new_state(self, p, group):
+        st = {"step": 0, "exp_avg": _zeros(p), "exp_avg_sq": _zeros(p)}
+        if group["amsgrad"]:
+            st["max_exp_avg_sq"] = _zeros(p)
+        return st
+
+    def _update(self, p, g, st, group):
+        xp = p.backend.xp
+        (b1, b2), t = group["betas"], st["step"]
+        m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        gg = g * g
+        gg *= 1 - b2
+        v += gg
+        step_size = _scalar_lr(group) / (1 - b1 ** t)
+        bc2_sqrt = math.sqrt(1 - b2 ** t)
+        if group["amsgrad"]:
+            vmax = _set(st["max_exp_avg_sq"], xp.maximum(st["max_exp_avg_sq"]._data, v))
+            denom = xp.sqrt(vmax)
+        else:
+            denom = xp.sqrt(v)
+        denom /= bc2_sqrt
+        denom += group["eps"]
+        upd = m / denom
+        upd *= step_size
+        p._data -= upd
 
 
 class AdamW(Adam):
@@ -321,44 +287,31 @@ class NAdam(Optimizer):
         if not group["momentum_decay"] >= 0:
             raise ValueError(f"NAdam: invalid momentum_decay={group['momentum_decay']} (must be >= 0)")
 
-    def _update_group(self, group):
-        lr, (b1, b2), eps, wd = _scalar_lr(group), group["betas"], group["eps"], group["weight_decay"]
-        psi = group["momentum_decay"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = p.backend.xp
-            st = self.state.get(p)
-            if st is None:
-                st = self.state[p] = {"step": 0, "mu_product": 1.0, "exp_avg": _zeros(p), "exp_avg_sq": _zeros(p)}
-            st["step"] += 1
-            t = st["step"]
-            g = _grad_of(p, group["maximize"])
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    p._data *= 1 - lr * wd
-                else:
-                    g = g + wd * p._data
-            mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
-            mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-            st["mu_product"] *= mu
-            mu_prod = st["mu_product"]
-            m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            gg = g * g
-            gg *= 1 - b2
-            v += gg
-            denom = xp.sqrt(v / (1 - b2 ** t))
-            denom += eps
-            upd = g / denom
-            upd *= lr * (1.0 - mu) / (1.0 - mu_prod)
-            upd2 = m / denom
-            upd2 *= lr * mu_next / (1.0 - mu_prod * mu_next)
-            upd += upd2
-            p._data -= upd
-            p._version += 1
+    def _new_state(self, p, group):
+        return {"step": 0, "mu_product": 1.0, "exp_avg": _zeros(p), "exp_avg_sq": _zeros(p)}
+
+    def _update(self, p, g, st, group):
+        xp = p.backend.xp
+        lr, (b1, b2), psi, t = _scalar_lr(group), group["betas"], group["momentum_decay"], st["step"]
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+        st["mu_product"] *= mu
+        mu_prod = st["mu_product"]
+        m, v = st["exp_avg"]._data, st["exp_avg_sq"]._data
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        gg = g * g
+        gg *= 1 - b2
+        v += gg
+        denom = xp.sqrt(v / (1 - b2 ** t))
+        denom += group["eps"]
+        upd = g / denom
+        upd *= lr * (1.0 - mu) / (1.0 - mu_prod)
+        upd2 = m / denom
+        upd2 *= lr * mu_next / (1.0 - mu_prod * mu_next)
+        upd += upd2
+        p._data -= upd
 
 
 class Adamax(Optimizer):
@@ -380,29 +333,23 @@ class Adamax(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       maximize=maximize))
 
-    def _update_group(self, group):
-        lr, (b1, b2), eps, wd = _scalar_lr(group), group["betas"], group["eps"], group["weight_decay"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = p.backend.xp
-            st = self.state.get(p)
-            if st is None:
-                st = self.state[p] = {"step": 0, "exp_avg": _zeros(p), "exp_inf": _zeros(p)}
-            st["step"] += 1
-            g = _grad_of(p, group["maximize"], wd)
-            m = st["exp_avg"]._data
-            m *= b1
-            m += (1 - b1) * g
-            u = st["exp_inf"]._data
-            u *= b2
-            a = xp.abs(g)
-            a += eps
-            u = _set(st["exp_inf"], xp.maximum(u, a))
-            upd = m / u
-            upd *= lr / (1 - b1 ** st["step"])
-            p._data -= upd
-            p._version += 1
+    def _new_state(self, p, group):
+        return {"step": 0, "exp_avg": _zeros(p), "exp_inf": _zeros(p)}
+
+    def _update(self, p, g, st, group):
+        xp = p.backend.xp
+        b1, b2 = group["betas"]
+        m = st["exp_avg"]._data
+        m *= b1
+        m += (1 - b1) * g
+        u = st["exp_inf"]._data
+        u *= b2
+        a = xp.abs(g)
+        a += group["eps"]
+        u = _set(st["exp_inf"], xp.maximum(u, a))
+        upd = m / u
+        upd *= _scalar_lr(group) / (1 - b1 ** st["step"])
+        p._data -= upd
 
 
 class Rprop(Optimizer):
@@ -431,25 +378,18 @@ class Rprop(Optimizer):
         if not 0.0 < em < 1.0 < ep:
             raise ValueError(f"Rprop: invalid eta values etas={group['etas']} (need 0 < etaminus < 1 < etaplus)")
 
-    def _update_group(self, group):
-        em, ep = group["etas"]
-        smin, smax = group["step_sizes"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = p.backend.xp
-            st = self.state.get(p)
-            if st is None:
-                st = self.state[p] = {"step": 0, "prev": _zeros(p),
-                                      "step_size": _state_tensor(p, xp.full_like(p._data, _scalar_lr(group)))}
-            st["step"] += 1
-            g = _grad_of(p, group["maximize"])
-            s = xp.sign(g * st["prev"]._data)
-            factor = xp.where(s > 0, ep, xp.where(s < 0, em, xp.ones_like(s)))
-            ss = st["step_size"]._data
-            ss *= factor
-            ss = _set(st["step_size"], xp.clip(ss, smin, smax))
-            g = xp.where(s < 0, 0.0, g)
-            p._data -= xp.sign(g) * ss
-            p._version += 1
-            _set(st["prev"], g)
+    def _new_state(self, p, group):
+        xp = p.backend.xp
+        return {"step": 0, "prev": _zeros(p), "step_size": _state_tensor(p, xp.full_like(p._data, _scalar_lr(group)))}
+
+    def _update(self, p, g, st, group):
+        xp = p.backend.xp
+        (em, ep), (smin, smax) = group["etas"], group["step_sizes"]
+        s = xp.sign(g * st["prev"]._data)
+        factor = xp.where(s > 0, ep, xp.where(s < 0, em, xp.ones_like(s)))
+        ss = st["step_size"]._data
+        ss *= factor
+        ss = _set(st["step_size"], xp.clip(ss, smin, smax))
+        g = xp.where(s < 0, 0.0, g)
+        p._data -= xp.sign(g) * ss
+        _set(st["prev"], g)

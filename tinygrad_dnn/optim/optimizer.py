@@ -13,6 +13,9 @@ Rules all subclasses follow:
 - a parameter whose array changes gets ``p._version += 1`` (so stale saved tensors are detected);
 - parameters whose ``.grad`` is None are skipped (their state is left untouched).
 
+The loop that does all of this is written once, in ``Optimizer._update_group``; an optimizer is its
+``_new_state`` (the buffers it keeps) and its ``_update`` (its docstring's math on one parameter).
+
 ``state_dict()`` returns copies (so later steps do not change a saved state) in PyTorch's layout:
 ``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}``; a
 ``load_state_dict`` of it into a freshly built optimizer over the same parameters resumes the
@@ -20,7 +23,6 @@ trajectory bit for bit.
 """
 from __future__ import annotations
 
-import math
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.tensor import Tensor
@@ -65,8 +67,9 @@ class Optimizer:
 
     ``params`` is an iterable of Tensors, of ``(name, Tensor)`` pairs, or of dicts (parameter
     groups: ``{'params': [...], 'lr': ...}``; keys missing from a group take ``defaults``).
-    Subclasses implement ``_update_group(group)`` (called under ``no_grad``) and may override
-    ``_check_group(group)`` to validate hyperparameters.
+    Subclasses implement ``_update(p, g, state, group)`` (one parameter's rule, called under
+    ``no_grad`` by the shared loop ``_update_group``), usually ``_new_state(p, group)``, and may
+    override ``_check_group(group)`` to validate hyperparameters.
     """
 
     def __init__(self, params, defaults):
@@ -218,8 +221,46 @@ class Optimizer:
         self._step_count += 1
         return loss
 
-    def _update_group(self, group):  # pragma: no cover - abstract
-        raise NotImplementedError(f"{self._name()} does not implement step()")
+    def _update_group(self, group):
+        """The loop every optimizer shares (a template method); each subclass writes only ``_update``.
+
+        For each parameter ``p`` of the group that has a gradient:
+
+        1. its state: ``self.state[p]``, made by ``_new_state(p, group)`` at its first step
+           (``None``: this optimizer keeps no state for it); ``state['step']`` is counted here;
+        2. its gradient ``g``: ``p.grad``, negated when ``maximize``, plus ``weight_decay * p`` (the L2
+           penalty, PyTorch's ``weight_decay``); with ``decoupled_weight_decay`` the parameter is
+           shrunk instead, ``p <- (1 - lr * weight_decay) p`` (AdamW);
+        3. ``self._update(p, g, state, group)`` applies the optimizer's own rule to ``p._data``;
+        4. ``p``'s version counter is bumped (saved tensors that alias ``p`` are now stale).
+
+        ``g`` may be ``p.grad``'s own array: ``_update`` must not modify it in place.
+        """
+        maximize, wd = group.get("maximize", False), group.get("weight_decay", 0)
+        decoupled = wd != 0 and group.get("decoupled_weight_decay", False)
+        state = self.state
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            st = state.get(p)
+            if st is None:
+                st = self._new_state(p, group)
+                if st is not None:
+                    state[p] = st
+            if st is not None and "step" in st:
+                st["step"] += 1
+            if decoupled:
+                p._data *= 1 - _scalar_lr(group) * wd
+            self._update(p, _grad_of(p, maximize, 0 if decoupled else wd), st, group)
+            p._version += 1
+
+    def _new_state(self, p, group):
+        """The state of parameter ``p`` at its first step (a dict), or None to keep no state."""
+        return None
+
+    def _update(self, p, g, state, group):  # pragma: no cover - abstract
+        """Update ``p._data`` in place from the gradient array ``g`` (see ``_update_group``)."""
+        raise NotImplementedError(f"{self._name()} does not implement _update()")
 
     # ------------------------------------------------------------------ (de)serialization
     def state_dict(self):
@@ -313,5 +354,3 @@ def _scalar_lr(group, name="lr"):
     v = group[name]
     return float(v.item()) if isinstance(v, Tensor) else v
 
-
-_sqrt = math.sqrt

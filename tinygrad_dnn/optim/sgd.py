@@ -1,7 +1,7 @@
 """Stochastic gradient descent (PyTorch's ``SGD``) and sign-SGD (signSGD / Signum)."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, _grad_of, _scalar_lr, _state_tensor
+from .optimizer import Optimizer, _scalar_lr, _state_tensor
 
 
 class SGD(Optimizer):
@@ -34,33 +34,24 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: Nesterov momentum requires a momentum > 0 and zero dampening, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
 
-    def _update_group(self, group):
-        lr = _scalar_lr(group)
-        mu, damp, wd = group["momentum"], group["dampening"], group["weight_decay"]
-        nesterov, maximize = group["nesterov"], group["maximize"]
-        state = self.state
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            g = _grad_of(p, maximize, wd)
-            if mu != 0:
-                st = state.get(p)
-                if st is None:
-                    st = state[p] = {}
-                buf = st.get("momentum_buffer")
-                if buf is None:
-                    buf = st["momentum_buffer"] = _state_tensor(p, p.backend.xp.asarray(g, copy=True))
+    def _new_state(self, p, group):
+        return {} if group["momentum"] != 0 else None  # the buffer starts as the first gradient
+
+    def _update(self, p, g, st, group):
+        mu, damp = group["momentum"], group["dampening"]
+        if mu != 0:
+            buf = st.get("momentum_buffer")
+            if buf is None:
+                buf = st["momentum_buffer"] = _state_tensor(p, p.backend.xp.asarray(g, copy=True))
+            else:
+                b = buf._data
+                b *= mu
+                if damp == 0:
+                    b += g
                 else:
-                    b = buf._data
-                    b *= mu
-                    if damp == 0:
-                        b += g
-                    else:
-                        b += (1 - damp) * g
-                    buf._data = b
-                g = g + mu * buf._data if nesterov else buf._data
-            p.backend.axpy_(p._data, -lr, g)
-            p._version += 1
+                    b += (1 - damp) * g
+            g = g + mu * buf._data if group["nesterov"] else buf._data
+        p.backend.axpy_(p._data, -_scalar_lr(group), g)
 
 
 class SignSGD(Optimizer):
@@ -85,22 +76,14 @@ class SignSGD(Optimizer):
         if not 0 <= group["momentum"] < 1:
             raise ValueError(f"SignSGD: invalid momentum={group['momentum']} (must be in [0, 1))")
 
-    def _update_group(self, group):
-        lr, mu, wd = _scalar_lr(group), group["momentum"], group["weight_decay"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = p.backend.xp
-            g = _grad_of(p, group["maximize"], wd)
-            if mu != 0:
-                st = self.state.setdefault(p, {})
-                if "momentum_buffer" not in st:
-                    st["momentum_buffer"] = _state_tensor(p, xp.zeros_like(p._data))
-                buf = st["momentum_buffer"]
-                b = buf._data
-                b *= mu
-                b += (1 - mu) * g
-                buf._data = b
-                g = b
-            p._data -= lr * xp.sign(g)
-            p._version += 1
+    def _new_state(self, p, group):
+        return {"momentum_buffer": _state_tensor(p, p.backend.xp.zeros_like(p._data))} if group["momentum"] else None
+
+    def _update(self, p, g, st, group):
+        mu = group["momentum"]
+        if mu != 0:
+            b = st["momentum_buffer"]._data
+            b *= mu
+            b += (1 - mu) * g
+            g = b
+        p._data -= _scalar_lr(group) * p.backend.xp.sign(g)
