@@ -375,6 +375,8 @@ def _prepare_roots(tensors, grad_tensors, who):
                 raise RuntimeError(f"{who}: gradient has shape {tuple(g.shape)} but the output has shape {tuple(t.shape)}")
             if g.backend is not t.backend:
                 raise DeviceMismatchError(f"{who}: gradient on {g.device} but output on {t.device}")
+            if g._data.dtype != t._data.dtype:  # as torch: the gradient takes the output's dtype,
+                g = g.to(t.dtype)               # so every .grad keeps its leaf's dtype
         roots.append(t)
         gs.append(g)
     return roots, gs

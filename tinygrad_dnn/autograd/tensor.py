@@ -44,10 +44,24 @@ class Tensor:
     __slots__ = ("_data", "backend", "requires_grad", "grad", "grad_fn", "_version", "__weakref__")
     __array_priority__ = 1000  # so numpy_array * tensor calls Tensor.__rmul__
 
-    def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        from .creation import tensor
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        """``torch.Tensor`` as a constructor: ``Tensor([1, 2])`` -> float32 data, ``Tensor(2, 3)`` -> a
+        (2, 3) float32 tensor (zeros; torch leaves it uninitialized), ``Tensor()`` -> empty.
 
-        t = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+        Data always gets the default float dtype unless ``dtype`` is given (``FloatTensor``,
+        ``LongTensor``... pass it). ``tensor(data)`` is the function that infers the dtype.
+        """
+        from .creation import tensor, zeros
+
+        dtype = _dt.get_dtype(dtype) or _dt.get_default_dtype()
+        if not args or (builtins.all(isinstance(a, builtins.int) and not isinstance(a, builtins.bool) for a in args)) \
+                or (len(args) == 1 and isinstance(args[0], Size)):
+            t = zeros(*(args or (0,)), dtype=dtype, device=device, requires_grad=requires_grad)
+        elif len(args) == 1 and (isinstance(args[0], (list, tuple, Tensor)) or hasattr(args[0], "shape")):
+            t = tensor(args[0], dtype=dtype, device=device, requires_grad=requires_grad)
+        else:
+            raise TypeError(f"Tensor(): expected a sequence of data or integer sizes, got "
+                            f"{', '.join(type(a).__name__ for a in args)}; use tensor(x) for a scalar")
         self._data, self.backend = t._data, t.backend
         self.requires_grad, self.grad, self.grad_fn, self._version = t.requires_grad, None, None, 0
 
