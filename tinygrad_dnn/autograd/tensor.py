@@ -407,6 +407,8 @@ class Tensor:
         """x ** p with the promoted dtype: int ** int stays int (p >= 0), int ** float is float32."""
         a, b = self._coerce(o, "pow")
         if isinstance(b, Tensor):
+            if a.dtype is _dt.bool_:
+                raise NotImplementedError("pow: not implemented for two bool tensors (as torch); convert with .long()")
             return E.Pow.apply(a, b)
         d = a.dtype
         if not d.is_floating_point:
