@@ -547,6 +547,10 @@ def test_clamp_with_scalar_bounds_matches_torch(device, dt, lo, hi, data):
     hi_v = None if hi == "none" else _scalar(data.draw, hi)
     if (lo_v is None and hi_v is None) or (device == "strict" and _has_f16(a)):
         return
+    if device == "strict" and lo_v is not None and hi_v is not None:
+        d = D.result_type(tg.tensor(a), lo_v, hi_v)
+        if D.scalar_as(lo_v, d) > D.scalar_as(hi_v, d):
+            return  # array-api-strict's clip refuses min > max (a known difference, see the report)
     try:
         expected = torch.tensor(a).clamp(lo_v, hi_v)
     except Exception:

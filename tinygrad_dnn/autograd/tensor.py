@@ -355,18 +355,14 @@ class Tensor:
             return _bool_arith("add", a, b, e)
 
     def __sub__(self, o):
+        _check_sub(self, o)
         a, b = self._coerce(o, "sub")
-        try:
-            return E.Sub.apply(a, b)
-        except TypeError as e:
-            return _bool_arith("sub", a, b, e)
+        return E.Sub.apply(a, b)
 
     def __rsub__(self, o):
+        _check_sub(self, o)
         a, b = self._coerce(o, "sub")
-        try:
-            return E.Sub.apply(b, a)
-        except TypeError as e:
-            return _bool_arith("sub", a, b, e)
+        return E.Sub.apply(b, a)
 
     def __mul__(self, o):
         a, b = self._coerce(o, "mul")
@@ -479,7 +475,15 @@ class Tensor:
     # comparisons: no gradient, boolean results
     def _cmp(self, o, f):
         a, b = self._coerce(o, "compare")
-        return _wrap(f(a._data, b._data if isinstance(b, Tensor) else b), self.backend)
+        bd = b._data if isinstance(b, Tensor) else b
+        try:
+            return _wrap(f(a._data, bd), self.backend)
+        except TypeError:  # the Array API orders no bools: compare them as 0/1
+            if a.dtype is not _dt.bool_:
+                raise
+            xp = self.backend.xp
+            return _wrap(f(xp.astype(a._data, xp.uint8), xp.astype(bd, xp.uint8) if isinstance(b, Tensor) else int(bd)),
+                         self.backend)
 
     def __lt__(self, o):
         return self._cmp(o, lambda x, y: x < y)
@@ -624,6 +628,8 @@ class Tensor:
             from .creation import full_like
 
             b = full_like(a, b)
+        if a.dtype is _dt.bool_:  # max of bools is or, min is and (no gradient)
+            return a.logical_or(b)
         return E.Maximum.apply(a, b)
 
     def minimum(self, other):
@@ -632,6 +638,8 @@ class Tensor:
             from .creation import full_like
 
             b = full_like(a, b)
+        if a.dtype is _dt.bool_:  # max of bools is or, min is and (no gradient)
+            return a.logical_and(b)
         return E.Minimum.apply(a, b)
 
     # ------------------------------------------------------------ reductions
@@ -1050,18 +1058,22 @@ class ToDevice(Function):
 
 # ---------------------------------------------------------------- dtype-aware helpers of the binary ops
 def _bool_arith(op, a, b, err):
-    """bool + bool is logical or, bool * bool logical and, bool - bool an error (as torch).
+    """bool + bool is logical or, bool * bool logical and (as torch; ``-`` is refused by ``_check_sub``).
 
     Called only when the backend refused the op on bool arrays (the Array API has no bool +).
     """
     if a.dtype is not _dt.bool_:
         raise err
-    if op == "sub":
-        raise RuntimeError("sub: subtraction, the `-` operator, with two bool tensors is not supported (as torch); "
-                           "use the `^` or logical_xor() operator instead") from None
     xp = a.backend.xp
     f = xp.logical_or if op == "add" else xp.logical_and
     return _wrap(f(a._data, b._data if isinstance(b, Tensor) else b), a.backend)
+
+
+def _check_sub(t, o):
+    """torch refuses ``-`` whenever an operand is bool (even ``bool_tensor - 1``)."""
+    if type(o) is builtins.bool or t.dtype is _dt.bool_ or (isinstance(o, Tensor) and o.dtype is _dt.bool_):
+        raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not supported (as torch); "
+                           "to invert a mask use `~` or logical_not(), for xor use `^`")
 
 
 def _to_float_pair(a, b):
