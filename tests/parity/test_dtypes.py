@@ -558,3 +558,24 @@ def test_clamp_with_scalar_bounds_matches_torch(device, dt, lo, hi, data):
             tg.tensor(a, device=device).clamp(lo_v, hi_v)
         return
     assert_same(tg.tensor(a, device=device).clamp(lo_v, hi_v), expected)
+
+
+def test_as_tensor_shares_memory_when_it_can_as_torch():
+    arr = np.zeros(3)
+    t, tt = tg.as_tensor(arr), torch.as_tensor(arr.copy())
+    assert ours_name(t) == theirs_name(tt)
+    t[0] = 1.0
+    assert arr[0] == 1.0
+    c = tg.as_tensor(arr, dtype=tg.float32)  # a conversion copies (torch too)
+    c[1] = 5.0
+    assert arr[1] == 0.0
+    x = tg.ones(2)
+    assert tg.as_tensor(x) is x
+    assert_same(tg.as_tensor([1, 2]), torch.as_tensor([1, 2]))
+
+
+def test_promote_types_and_result_type_are_exported():
+    assert tg.promote_types(tg.uint8, tg.int8) is tg.int16
+    assert tg.result_type(tg.arange(2), 2.5) is tg.float32
+    assert tg.result_type(tg.ones(2, dtype=tg.float16), tg.tensor(1.0, dtype=tg.float64)) is tg.float16
+    assert "uint8" in D.__doc__ or "u1" in D.PROMOTION_TABLE

@@ -82,7 +82,26 @@ def _flat(x):
             yield v
 
 
-as_tensor = tensor
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but without a copy where none is needed (as ``torch.as_tensor``).
+
+    A Tensor with the requested dtype/device is returned as is; a NumPy array of a supported dtype
+    going to the CPU with its own dtype shares memory (``from_numpy``). Anything else is converted.
+    """
+    dt = _dt.get_dtype(dtype)
+    if isinstance(data, Tensor):
+        if (dt is None or dt is data.dtype) and (device is None or get_backend(device) is data.backend):
+            return data
+        return data.to(dtype=dt, device=device)
+    if is_host_array(data) and getattr(data, "ndim", None) is not None and type(data).__name__ == "ndarray" \
+            and _backend(device).dev.type == "cpu":
+        try:
+            own = _dt.get_dtype(data.dtype)
+        except TypeError:
+            own = None
+        if own is not None and (dt is None or dt is own):
+            return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
 
 
 def from_numpy(arr):

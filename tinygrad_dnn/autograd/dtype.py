@@ -1,4 +1,10 @@
-"""dtypes: named objects that every backend maps to its own array dtype (``getattr(xp, name)``)."""
+"""dtypes (named objects every backend maps to its own array dtype) and PyTorch's promotion rules.
+
+``getattr(xp, dtype.name)`` is the backend's dtype. The second half of this module is the one place
+that decides the dtype of ``a + b``, ``a / b``, ``where(c, a, b)``... : a promotion table a student can
+read, the three priority levels (dimensioned tensors, 0-d tensors, scalars) and the helpers that
+``Tensor``'s binary ops call. ``result_type`` and ``promote_types`` behave as torch's.
+"""
 from __future__ import annotations
 
 
