@@ -579,3 +579,35 @@ def test_promote_types_and_result_type_are_exported():
     assert tg.result_type(tg.arange(2), 2.5) is tg.float32
     assert tg.result_type(tg.ones(2, dtype=tg.float16), tg.tensor(1.0, dtype=tg.float64)) is tg.float16
     assert "uint8" in D.__doc__ or "u1" in D.PROMOTION_TABLE
+
+
+@pytest.mark.parametrize("dt", ["bool", "uint8", "int8", "int16", "int32", "int64"])
+def test_integer_sums_accumulate_in_int64(device, dt):
+    data = [True, True, False] if dt == "bool" else [100, 100, 100]
+    assert_same(tg.tensor(data, dtype=D.get_dtype(dt), device=device).sum(),
+                torch.tensor(data, dtype=tdt(dt)).sum())
+    assert_same(tg.tensor(data, dtype=D.get_dtype(dt), device=device).sum(0),
+                torch.tensor(data, dtype=tdt(dt)).sum(0))
+
+
+@pytest.mark.parametrize("f", [lambda x: x.softmax(0), lambda x: x.log_softmax(0), lambda x: x.norm()])
+def test_float_only_ops_refuse_integers_as_torch(f):
+    with pytest.raises(RuntimeError):
+        f(torch.arange(3))
+    with pytest.raises(RuntimeError, match="floating point"):
+        f(tg.arange(3))
+
+
+def test_logsumexp_of_ints_is_float32(device):
+    assert_same(tg.arange(3, device=device).logsumexp(0), torch.arange(3).logsumexp(0), rtol=1e-6)
+
+
+def test_add_with_float_alpha_on_ints_raises_as_torch(device):
+    with pytest.raises(RuntimeError):
+        torch.arange(2).add(torch.arange(2), alpha=2.5)
+    with pytest.raises(RuntimeError, match="alpha"):
+        tg.arange(2, device=device).add(tg.arange(2, device=device), alpha=2.5)
+    assert_same(tg.arange(2, device=device).add(tg.arange(2, device=device), alpha=2),
+                torch.arange(2).add(torch.arange(2), alpha=2))
+    assert_same(tg.arange(2, device=device).sub(1.5, alpha=2.0), torch.arange(2).sub(1.5, alpha=2.0))
+    assert_same(tg.add(tg.arange(2, device=device), 1.5, alpha=2), torch.add(torch.arange(2), 1.5, alpha=2))

@@ -462,8 +462,12 @@ class Tensor:
 
         return matmul(tensor(o, device=self.device), self)
 
-    add = lambda self, other, alpha=1: self + (other * alpha if alpha != 1 else other)  # noqa: E731
-    sub = lambda self, other, alpha=1: self - (other * alpha if alpha != 1 else other)  # noqa: E731
+    def add(self, other, alpha=1):
+        """self + alpha * other (alpha must not be a float when both operands are integers, as torch)."""
+        return self + (_scaled(self, other, alpha, "add") if alpha != 1 else other)
+
+    def sub(self, other, alpha=1):
+        return self - (_scaled(self, other, alpha, "sub") if alpha != 1 else other)
     mul = __mul__
     div = __truediv__
     neg = __neg__
@@ -645,8 +649,8 @@ class Tensor:
     # ------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
         t = self if dtype is None else self.to(dtype)
-        if t.dtype is _dt.bool_:
-            t = t.to(_dt.int64)
+        if not t.dtype.is_floating_point and t.dtype is not _dt.int64:
+            t = t.to(_dt.int64)  # integer and bool sums accumulate in int64 (as torch)
         return R.Sum.apply(t, R.norm_dims(_dims(dim, axis), self.ndim, "sum"), _kd(keepdim, keepdims))
 
     def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
@@ -1069,6 +1073,15 @@ def _bool_arith(op, a, b, err):
     return _wrap(f(a._data, b._data if isinstance(b, Tensor) else b), a.backend)
 
 
+def _scaled(t, other, alpha, op):
+    """``alpha * other`` for add/sub(alpha=...): torch refuses a float alpha with integer operands."""
+    if isinstance(alpha, builtins.float) and not (t.dtype.is_floating_point or (
+            isinstance(other, Tensor) and other.dtype.is_floating_point) or isinstance(other, builtins.float)):
+        raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a floating point number "
+                           f"(got alpha={alpha}, as torch)")
+    return other * alpha
+
+
 def _check_sub(t, o):
     """torch refuses ``-`` whenever an operand is bool (even ``bool_tensor - 1``)."""
     if type(o) is builtins.bool or t.dtype is _dt.bool_ or (isinstance(o, Tensor) and o.dtype is _dt.bool_):
@@ -1136,7 +1149,22 @@ class FloorDivide(Function):
 # (the functional forms ``torch.exp(x)`` call the methods).
 FLOAT_MATH = ("exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan",
               "tanh", "sigmoid", "reciprocal", "erf", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
-              "atanh", "logit", "erfinv", "lgamma", "digamma")
+              "atanh", "logit", "erfinv", "lgamma", "digamma", "logsumexp")
+
+
+# Ops torch only defines for floating inputs (it raises for integers rather than converting).
+FLOAT_ONLY = ("softmax", "log_softmax", "norm")
+
+
+def _float_only(method):
+    def f(self, *args, **kwargs):
+        if not self.dtype.is_floating_point:
+            raise RuntimeError(f"{method.__name__}: expected a floating point tensor, got {self.dtype} "
+                               f"(shape {tuple(self.shape)}), as torch; convert with .float()")
+        return method(self, *args, **kwargs)
+
+    f.__name__, f.__qualname__, f.__doc__, f.__wrapped__ = method.__name__, method.__qualname__, method.__doc__, method
+    return f
 
 
 def _float_math(method):
@@ -1262,3 +1290,6 @@ def matmul(a, b):
 for _n in FLOAT_MATH:
     if hasattr(Tensor, _n):
         setattr(Tensor, _n, _float_math(getattr(Tensor, _n)))
+for _n in FLOAT_ONLY:
+    if hasattr(Tensor, _n):
+        setattr(Tensor, _n, _float_only(getattr(Tensor, _n)))
