@@ -58,6 +58,23 @@ def get_dtype(dtype) -> DType | None:
     return d
 
 
+_BY_ID: dict = {}  # id(backend dtype object) -> (the object, DType): the hot path of Tensor.dtype
+
+
+def dtype_of(arr_dtype) -> DType:
+    """``get_dtype`` for an array's own dtype object, memoized by identity (backends reuse these objects).
+
+    The cache holds a reference to each object, so an id is never reused while it is a key.
+    """
+    e = _BY_ID.get(id(arr_dtype))
+    if e is not None:
+        return e[1]
+    d = get_dtype(arr_dtype)
+    if len(_BY_ID) < 256:
+        _BY_ID[id(arr_dtype)] = (arr_dtype, d)
+    return d
+
+
 def _lookup(dtype):
     if dtype is float:
         return _default[0]

@@ -116,7 +116,7 @@ class Tensor:
 
     @property
     def dtype(self):
-        return _dt.get_dtype(self._data.dtype)
+        return _dt.dtype_of(self._data.dtype)
 
     @property
     def device(self):
@@ -1084,7 +1084,8 @@ def _scaled(t, other, alpha, op):
 
 def _check_sub(t, o):
     """torch refuses ``-`` whenever an operand is bool (even ``bool_tensor - 1``)."""
-    if type(o) is builtins.bool or t.dtype is _dt.bool_ or (isinstance(o, Tensor) and o.dtype is _dt.bool_):
+    if type(o) is builtins.bool or _dt.dtype_of(t._data.dtype) is _dt.bool_ or \
+            (isinstance(o, Tensor) and _dt.dtype_of(o._data.dtype) is _dt.bool_):
         raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not supported (as torch); "
                            "to invert a mask use `~` or logical_not(), for xor use `^`")
 
@@ -1168,10 +1169,18 @@ def _float_only(method):
 
 
 def _float_math(method):
-    def f(self, *args, **kwargs):
-        if not self.dtype.is_floating_point:
-            self = self.to(_dt.get_default_dtype())
-        return method(self, *args, **kwargs)
+    import inspect
+
+    if len(inspect.signature(method).parameters) == 1:  # exp(self), sigmoid(self)...: the cheaper call
+        def f(self):
+            if not _dt.dtype_of(self._data.dtype).is_floating_point:
+                self = self.to(_dt.get_default_dtype())
+            return method(self)
+    else:
+        def f(self, *args, **kwargs):
+            if not _dt.dtype_of(self._data.dtype).is_floating_point:
+                self = self.to(_dt.get_default_dtype())
+            return method(self, *args, **kwargs)
 
     f.__name__ = method.__name__
     f.__qualname__ = method.__qualname__
