@@ -611,3 +611,29 @@ def test_add_with_float_alpha_on_ints_raises_as_torch(device):
                 torch.arange(2).add(torch.arange(2), alpha=2))
     assert_same(tg.arange(2, device=device).sub(1.5, alpha=2.0), torch.arange(2).sub(1.5, alpha=2.0))
     assert_same(tg.add(tg.arange(2, device=device), 1.5, alpha=2), torch.add(torch.arange(2), 1.5, alpha=2))
+
+
+def test_leaf_grad_keeps_leaf_dtype_even_if_a_backward_returns_another_dtype(device):
+    class Double(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g * 2).double()
+
+    class OurDouble(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x._data * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g * 2).double()
+
+    tx = torch.ones(3, requires_grad=True)
+    Double.apply(tx).sum().backward()
+    x = tg.ones(3, device=device, requires_grad=True)
+    OurDouble.apply(x).sum().backward()
+    assert_same(x.grad, tx.grad)

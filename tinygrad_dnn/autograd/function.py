@@ -266,6 +266,8 @@ def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumul
     handed = set()  # ids of arrays already stored in some leaf's .grad in this pass
 
     def to_leaf(leaf, g):
+        if g._data.dtype != leaf._data.dtype:  # as torch's engine: a gradient takes its input's dtype
+            g = g.to(leaf.dtype)
         if _leaf_hooks:
             hooks = leaf_hooks_for(leaf)
             if hooks:
