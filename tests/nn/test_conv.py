@@ -145,7 +145,7 @@ def test_conv_errors_name_shapes():
         F.conv2d(tg.randn(1, 4, 5, 5), tg.randn(3, 2, 3, 3), groups=2)
     with pytest.raises(ValueError, match="4-D"):
         F.conv2d(tg.randn(8, 8), tg.randn(4, 3, 3, 3))
-    with pytest.raises(TypeError, match="dtype"):
+    with pytest.raises(RuntimeError, match="dtype"):
         F.conv2d(x.double(), tg.randn(4, 3, 3, 3))
     with pytest.raises(ValueError, match="divisible by groups"):
         nn.Conv2d(3, 4, 3, groups=2)

@@ -108,7 +108,7 @@ def test_linear_errors_name_shapes_and_dtypes():
     m = nn.Linear(4, 3)
     with pytest.raises(ValueError, match=r"Linear\(in_features=4, out_features=3\): input of shape \(2, 5\)"):
         m(torch.randn(2, 5))
-    with pytest.raises(TypeError, match="float64 differs from weight dtype .*float32"):
+    with pytest.raises(RuntimeError, match="float64 differs from weight dtype .*float32"):
         m(torch.randn(2, 4, dtype=torch.float64))
 
 

@@ -3,7 +3,7 @@
 This package never imports ``nn``, ``optim`` or ``train``.
 """
 from .dtype import (DType, bool_, float16, float32, float64, get_default_dtype, int8, int16, int32, int64,
-                    set_default_dtype, uint8)
+                    promote_types, result_type, set_default_dtype, uint8)
 from .function import Context, DeviceMismatchError, Function, GradGraphError, backward, grad
 from .grad_mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad,
                         set_detect_anomaly, set_grad_enabled)

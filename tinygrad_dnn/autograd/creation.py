@@ -82,11 +82,42 @@ def _flat(x):
             yield v
 
 
-as_tensor = tensor
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but without a copy where none is needed (as ``torch.as_tensor``).
+
+    A Tensor with the requested dtype/device is returned as is; a NumPy array of a supported dtype
+    going to the CPU with its own dtype shares memory (``from_numpy``). Anything else is converted.
+    """
+    dt = _dt.get_dtype(dtype)
+    if isinstance(data, Tensor):
+        if (dt is None or dt is data.dtype) and (device is None or get_backend(device) is data.backend):
+            return data
+        return data.to(dtype=dt, device=device)
+    if is_host_array(data) and getattr(data, "ndim", None) is not None and type(data).__name__ == "ndarray" \
+            and _backend(device).dev.type == "cpu":
+        try:
+            own = _dt.get_dtype(data.dtype)
+        except TypeError:
+            own = None
+        if own is not None and (dt is None or dt is own):
+            return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
 
 
 def from_numpy(arr):
-    return tensor(arr)
+    """A CPU tensor that shares memory with the NumPy array ``arr`` (writes show through both ways).
+
+    Same dtype as ``arr``; no copy is made (as ``torch.from_numpy``). Move it with ``.to(device)``.
+    """
+    b = get_backend("cpu")
+    if not b.is_array(arr):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(arr).__name__})")
+    try:
+        _dt.get_dtype(arr.dtype)
+    except TypeError:
+        raise TypeError(f"from_numpy: can't convert np.ndarray of type {arr.dtype}; the supported types are "
+                        f"{sorted(_dt._BY_NAME)}") from None
+    return _wrap(arr, b)
 
 
 def _size(size):
@@ -242,14 +273,30 @@ def stack(tensors, dim=0):
 
 
 def where(condition, input, other):
-    """Elementwise ``input if condition else other`` (differentiable in input and other)."""
+    """Elementwise ``input if condition else other`` (differentiable in input and other).
+
+    ``condition`` must be bool. ``input``/``other`` may be tensors or scalars; the result dtype follows
+    the promotion table (``autograd/dtype.py``): ``where(c, tensor([1, 2]), 0.5)`` is float32.
+    """
     from .ops.elementwise import Where
 
-    ref = input if isinstance(input, Tensor) else other
-    if not isinstance(input, Tensor):
-        input = full_like(ref, input)
-    if not isinstance(other, Tensor):
-        other = full_like(ref, other)
+    if not isinstance(condition, Tensor):
+        condition = tensor(condition, device=input.device if isinstance(input, Tensor)
+                           else other.device if isinstance(other, Tensor) else None)
+    if condition.dtype is not _dt.bool_:
+        raise RuntimeError(f"where: expected condition to be a bool tensor, got {condition.dtype} (as torch); "
+                           "compare first, e.g. where(x > 0, ...)")
+    d = _dt.result_type(*(v for v in (input, other)))
+    b = condition.backend
+
+    def operand(v):
+        if isinstance(v, Tensor):
+            return v if v.dtype is d else v.to(d)
+        if _dt.is_scalar(v):
+            return _wrap(b.xp.asarray(_dt.scalar_as(v, d), dtype=getattr(b.xp, d.name), device=b.device), b)
+        return tensor(v, dtype=d, device=condition.device)
+
+    input, other = operand(input), operand(other)
     input, other = input._coerce(other, "where")
     shape = _broadcast_shape(condition.shape, input.shape, other.shape, op="where")
     return Where.apply(condition.expand(shape), input.expand(shape), other.expand(shape))
@@ -308,3 +355,51 @@ def numel(t):
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
+
+
+# ------------------------------------------------------------------ legacy typed constructors
+class _TypedTensorMeta(type):
+    """``FloatTensor([1, 2])``, ``LongTensor(2, 3)``... and ``isinstance(t, FloatTensor)`` (a CPU tensor of that dtype)."""
+
+    def __call__(cls, *args, device=None):
+        return Tensor(*args, dtype=cls.dtype, device=device)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == "cpu"
+
+
+class FloatTensor(metaclass=_TypedTensorMeta):
+    """Legacy constructor: data (``FloatTensor([1, 2])``) or a shape (``FloatTensor(2, 3)``, zeros) -> float32."""
+    dtype = _dt.float32
+
+
+class DoubleTensor(metaclass=_TypedTensorMeta):
+    dtype = _dt.float64
+
+
+class HalfTensor(metaclass=_TypedTensorMeta):
+    dtype = _dt.float16
+
+
+class LongTensor(metaclass=_TypedTensorMeta):
+    dtype = _dt.int64
+
+
+class IntTensor(metaclass=_TypedTensorMeta):
+    dtype = _dt.int32
+
+
+class ShortTensor(metaclass=_TypedTensorMeta):
+    dtype = _dt.int16
+
+
+class CharTensor(metaclass=_TypedTensorMeta):
+    dtype = _dt.int8
+
+
+class ByteTensor(metaclass=_TypedTensorMeta):
+    dtype = _dt.uint8
+
+
+class BoolTensor(metaclass=_TypedTensorMeta):
+    dtype = _dt.bool_

@@ -266,6 +266,8 @@ def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumul
     handed = set()  # ids of arrays already stored in some leaf's .grad in this pass
 
     def to_leaf(leaf, g):
+        if g._data.dtype != leaf._data.dtype:  # as torch's engine: a gradient takes its input's dtype
+            g = g.to(leaf.dtype)
         if _leaf_hooks:
             hooks = leaf_hooks_for(leaf)
             if hooks:
@@ -375,6 +377,8 @@ def _prepare_roots(tensors, grad_tensors, who):
                 raise RuntimeError(f"{who}: gradient has shape {tuple(g.shape)} but the output has shape {tuple(t.shape)}")
             if g.backend is not t.backend:
                 raise DeviceMismatchError(f"{who}: gradient on {g.device} but output on {t.device}")
+            if g._data.dtype != t._data.dtype:  # as torch: the gradient takes the output's dtype,
+                g = g.to(t.dtype)               # so every .grad keeps its leaf's dtype
         roots.append(t)
         gs.append(g)
     return roots, gs

@@ -111,3 +111,8 @@ def format_array(host_arr) -> str:
 
 def is_host_array(obj) -> bool:
     return isinstance(obj, (_np.ndarray, _np.generic))
+
+
+def is_host_scalar(obj) -> bool:
+    """A NumPy scalar (``np.float32(1.5)``, ``np.int64(3)``): promotes like a Python scalar."""
+    return isinstance(obj, _np.generic)

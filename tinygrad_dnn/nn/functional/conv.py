@@ -314,7 +314,7 @@ def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
     if bias is not None and tuple(bias.shape) != (o,):
         raise ValueError(f"{op}: bias of shape {tuple(bias.shape)} does not match out_channels={o}")
     if input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
-        raise TypeError(f"{op}: input dtype {input.dtype} and weight dtype {weight.dtype}"
+        raise RuntimeError(f"{op}: input dtype {input.dtype} and weight dtype {weight.dtype}"
                         + (f" (bias {bias.dtype})" if bias is not None else "") + " differ; convert the input "
                         f"(x.to({weight.dtype})) or the model (model.to({input.dtype}))")
     if not input.dtype.is_floating_point:

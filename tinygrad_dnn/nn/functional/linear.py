@@ -22,7 +22,7 @@ def linear(x, weight, bias=None):
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"F.linear: bias of shape {tuple(bias.shape)} does not match out_features={weight.shape[0]}")
     if x.dtype is not weight.dtype:
-        raise TypeError(f"F.linear: input dtype {x.dtype} differs from weight dtype {weight.dtype}; convert the input "
+        raise RuntimeError(f"F.linear: input dtype {x.dtype} differs from weight dtype {weight.dtype}; convert the input "
                         f"(x.to({weight.dtype})) or the model (model.to({x.dtype}))")
     if x.backend is not weight.backend:
         raise RuntimeError(f"F.linear: input on {x.device} but weight on {weight.device}; move one with .to(device)")
