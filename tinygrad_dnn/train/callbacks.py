@@ -14,6 +14,8 @@ import math
 import os
 import sys
 
+from .checkpoint import clone_state
+
 
 def _mode_is_min(monitor, mode):
     if mode == "min":
@@ -101,15 +103,13 @@ class EarlyStopping(Callback):
             self.best = float(self.baseline)
 
     def on_epoch_end(self, trainer, epoch, logs):
-        from .loop import _clone_state
-
         value = float(_monitored(trainer, logs, self.monitor, "EarlyStopping"))
         if math.isnan(value):
             return
         if self._improved(value, self.best):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = _clone_state(trainer.model.state_dict())
+                self.best_weights = clone_state(trainer.model.state_dict())
             return
         self.wait += 1
         if self.wait >= self.patience:

@@ -25,8 +25,10 @@ import math
 
 import tinygrad_dnn as tg
 
+from .batches import split_batch
 from .callbacks import Callback
-from .loop import _clone_state, _figure, _split_batch, save_figure
+from .checkpoint import clone_state
+from .plots import figure, save_figure
 
 _RELU_LIKE = ("ReLU", "LeakyReLU", "ReLU6", "PReLU")
 _SATURATING = {"Tanh": ("tanh", 0.97), "Sigmoid": ("sigmoid", 0.015)}
@@ -113,7 +115,7 @@ def activation_stats(model, x, layer_types=None, train_mode=False, keep_values=T
     ``train_mode=True`` uses batch statistics / dropout (buffers and random state are restored).
     """
     was = model.training
-    saved = _clone_state(model.state_dict()) if train_mode else None
+    saved = clone_state(model.state_dict()) if train_mode else None
     with tg.fork_rng():
         model.train(train_mode)
         try:
@@ -131,7 +133,7 @@ def plot_activations(stats, path=None, bins=50):
     n = max(len(stats), 1)
     cols = min(n, 4)
     rows = math.ceil(n / cols)
-    fig, axes = _figure(rows, cols, (3.3 * cols, 2.6 * rows))
+    fig, axes = figure(rows, cols, (3.3 * cols, 2.6 * rows))
     for i, st in enumerate(stats):
         ax = axes[i // cols][i % cols]
         if st.get("values") is not None:
@@ -175,7 +177,7 @@ def compute_gradient_norms(model, x, y, loss_fn=None):
 def plot_gradient_norms(norms, path=None):
     """Bar chart of per-parameter gradient norms (log scale) and grad/weight ratios. Returns the Figure."""
     names = list(norms)
-    fig, axes = _figure(1, 2, (max(6.0, 0.45 * len(names) + 3), 3.8))
+    fig, axes = figure(1, 2, (max(6.0, 0.45 * len(names) + 3), 3.8))
     for ax, key, title in ((axes[0][0], "grad_norm", "gradient norm"), (axes[0][1], "ratio", "|grad| / |weight|")):
         vals = [norms[n][key] for n in names]
         ax.bar(range(len(names)), vals, color="tab:orange")
@@ -262,7 +264,7 @@ def measure_update_ratios(model, optimizer, x, y, loss_fn=None, steps=10):
 def plot_update_ratios(ratios, path=None, target=1e-3):
     """log10(update/weight) per layer over steps with the healthy ``target`` line. ``ratios`` is
     ``monitor.ratios`` (lists of (step, ratio)) or ``{name: [ratio per step]}``. Returns the Figure."""
-    fig, axes = _figure(1, 1, (7.0, 4.0))
+    fig, axes = figure(1, 1, (7.0, 4.0))
     ax = axes[0][0]
     for name, pts in ratios.items():
         if pts and not isinstance(pts[0], (tuple, list)):
@@ -289,7 +291,7 @@ def check_initial_loss(model, x, y, num_classes=None, loss_fn=None, rtol=0.25):
     """
     loss_fn = _loss_fn(loss_fn)
     was = model.training
-    saved = _clone_state(model.state_dict())
+    saved = clone_state(model.state_dict())
     with tg.fork_rng(), tg.no_grad():
         model.train()
         try:
@@ -315,7 +317,7 @@ def overfit_tiny_batch(model, x, y, optimizer=None, loss_fn=None, steps=200, lr=
     (accuracy measured in eval mode). ``restore=True`` puts the weights back afterwards.
     """
     loss_fn = _loss_fn(loss_fn)
-    saved = _clone_state(model.state_dict()) if restore else None
+    saved = clone_state(model.state_dict()) if restore else None
     if optimizer is None:
         from tinygrad_dnn import optim
 
@@ -344,7 +346,7 @@ def overfit_tiny_batch(model, x, y, optimizer=None, loss_fn=None, steps=200, lr=
 
 
 def plot_loss_curve(losses, path=None, title="loss"):
-    fig, axes = _figure(1, 1, (6.0, 3.8))
+    fig, axes = figure(1, 1, (6.0, 3.8))
     ax = axes[0][0]
     ax.plot(range(1, len(losses) + 1), losses)
     if all(v > 0 for v in losses):
@@ -370,8 +372,8 @@ def lr_range_test(model, optimizer, loader, loss_fn=None, start_lr=1e-7, end_lr=
     if not 0 < start_lr < end_lr:
         raise ValueError(f"lr_range_test: need 0 < start_lr < end_lr, got {start_lr}, {end_lr}")
     loss_fn = _loss_fn(loss_fn)
-    saved_model = _clone_state(model.state_dict())
-    saved_opt = _clone_state(optimizer.state_dict())
+    saved_model = clone_state(model.state_dict())
+    saved_opt = clone_state(optimizer.state_dict())
     saved_lrs = [g["lr"] for g in optimizer.param_groups]
     loader_saved = loader.state_dict() if hasattr(loader, "state_dict") else None
     factor = (end_lr / start_lr) ** (1.0 / max(num_iter - 1, 1))
@@ -387,7 +389,7 @@ def lr_range_test(model, optimizer, loader, loss_fn=None, start_lr=1e-7, end_lr=
                 except StopIteration:
                     it = iter(loader)
                     batch = next(it)
-                x, y = _split_batch(batch)
+                x, y = split_batch(batch)
                 if device is not None:
                     x, y = x.to(device), y.to(device)
                 lr = start_lr * factor ** i
@@ -427,7 +429,7 @@ def lr_range_test(model, optimizer, loader, loss_fn=None, start_lr=1e-7, end_lr=
 
 def plot_lr_range(result, path=None):
     """Smoothed loss vs learning rate (log x) with the suggested lr marked. Returns the Figure."""
-    fig, axes = _figure(1, 1, (6.0, 4.0))
+    fig, axes = figure(1, 1, (6.0, 4.0))
     ax = axes[0][0]
     ax.plot(result["lrs"], result["raw_losses"], color="0.75", lw=0.8, label="raw")
     ax.plot(result["lrs"], result["losses"], color="tab:blue", label="smoothed")

@@ -1,4 +1,8 @@
-"""The training loop: :func:`fit` / :class:`Trainer`, the :class:`History` it returns, and :func:`plot_history`.
+"""The training loop: :func:`fit` / :class:`Trainer`.
+
+Beside it: ``history.py`` (the :class:`History` it returns), ``checkpoint.py`` (the checkpoint format,
+reading one back, state snapshots), ``batches.py`` (moving and splitting batches) and ``plots.py``
+(:func:`plot_history`).
 
 A minimal run::
 
@@ -29,11 +33,12 @@ import time
 
 import tinygrad_dnn as tg
 
-from .callbacks import Callback, GradientClipping, LRScheduler, ModelCheckpoint, _mode_is_min
-
-CHECKPOINT_FORMAT = "tinygrad_dnn.train.checkpoint"
-CHECKPOINT_VERSION = 1
-
+from .batches import batch_size, split_batch, to_device
+from .callbacks import Callback, GradientClipping, LRScheduler, ModelCheckpoint
+from .checkpoint import (CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointError, loader_state,  # noqa: F401
+                         read_checkpoint, set_loader_state)
+from .history import History
+from .plots import plot_history  # noqa: F401  (re-exported: tinygrad_dnn.train.loop.plot_history)
 
 class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite. Attributes: ``epoch`` (1-based), ``batch`` (1-based), ``value``, ``history``."""
@@ -41,78 +46,6 @@ class NonFiniteLossError(FloatingPointError):
     def __init__(self, message, epoch=None, batch=None, value=None, history=None):
         super().__init__(message)
         self.epoch, self.batch, self.value, self.history = epoch, batch, value, history
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be resumed from: corrupted, not a training checkpoint, or for another model."""
-
-
-# ----------------------------------------------------------------------------------------- history
-class History:
-    """Per-epoch metrics, Keras-style: ``history["val_loss"]`` is a list with one value per epoch.
-
-    Keys: ``epoch`` (1-based), ``loss``, ``accuracy`` (and other train metrics), ``val_loss``,
-    ``val_accuracy`` (with a validation loader), ``lr`` (the learning rate used in the epoch),
-    ``time`` (seconds). ``stop_reason`` is None, ``"early_stopping"``, ``"interrupted"`` or ``"completed"``.
-    """
-
-    def __init__(self, history=None):
-        self.history = {k: list(v) for k, v in (history or {}).items()}
-        self.stop_reason = None
-        self.interrupted = False
-
-    def append(self, logs):
-        n = len(self)
-        for k, v in logs.items():
-            col = self.history.setdefault(k, [None] * n)
-            col.append(v)
-        for k, col in self.history.items():
-            if len(col) < n + 1:
-                col.append(None)
-
-    def __len__(self):
-        return len(self.history.get("epoch", []))
-
-    def __getitem__(self, key):
-        return self.history[key]
-
-    def __contains__(self, key):
-        return key in self.history
-
-    def keys(self):
-        return self.history.keys()
-
-    def get(self, key, default=None):
-        return self.history.get(key, default)
-
-    def last(self, key=None):
-        """The last epoch's logs (a dict), or one value."""
-        if not len(self):
-            return {} if key is None else None
-        row = {k: v[-1] for k, v in self.history.items()}
-        return row if key is None else row.get(key)
-
-    def best(self, monitor="val_loss", mode="auto"):
-        """``(epoch, value)`` of the best epoch for ``monitor``."""
-        vals = [(e, v) for e, v in zip(self.history["epoch"], self.history[monitor]) if v is not None]
-        if not vals:
-            return None, None
-        lower = _mode_is_min(monitor, mode)
-        return (min if lower else max)(vals, key=lambda ev: ev[1])
-
-    def to_dict(self):
-        return {k: list(v) for k, v in self.history.items()}
-
-    @classmethod
-    def from_dict(cls, d):
-        return cls(d)
-
-    def __repr__(self):
-        last = self.last()
-        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in last.items() if k != "time")
-        return f"History({len(self)} epochs{': ' + shown if shown else ''})"
-
-
 
 
 # ----------------------------------------------------------------------------------------- helpers
@@ -127,75 +60,6 @@ def accuracy(output, target):
 
 def _metric_name(m):
     return m if isinstance(m, str) else getattr(m, "__name__", type(m).__name__)
-
-
-def _to_device(batch, device):
-    if device is None:
-        return batch
-    if isinstance(batch, (list, tuple)):
-        return type(batch)(_to_device(b, device) for b in batch)
-    if isinstance(batch, dict):
-        return {k: _to_device(v, device) for k, v in batch.items()}
-    if hasattr(batch, "to") and hasattr(batch, "device"):
-        return batch if str(batch.device) == str(device) else batch.to(device)
-    return batch
-
-
-def _split_batch(batch):
-    if isinstance(batch, dict):
-        return batch["x"] if "x" in batch else batch["input"], batch["y"] if "y" in batch else batch["target"]
-    if isinstance(batch, (list, tuple)) and len(batch) >= 2:
-        return batch[0], batch[1]
-    raise TypeError(f"fit: a batch must be (inputs, targets), got {type(batch).__name__}")
-
-
-def _batch_size(x):
-    try:
-        return int(x.shape[0])
-    except Exception:
-        return len(x)
-
-
-def _clone_state(obj):
-    """A deep copy of a (nested) state dict, cloning tensors so later in-place updates do not leak in."""
-    if isinstance(obj, tg.Tensor):
-        return obj.detach().clone()
-    if isinstance(obj, dict):
-        return {k: _clone_state(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_clone_state(v) for v in obj]
-    if isinstance(obj, tuple):
-        return tuple(_clone_state(v) for v in obj)
-    if hasattr(obj, "copy") and hasattr(obj, "shape"):
-        return obj.copy()
-    return obj
-
-
-def loader_state(loader):
-    """The shuffling state of a DataLoader (its generator's state), or None when it has none to save."""
-    if loader is None:
-        return None
-    if hasattr(loader, "state_dict") and callable(loader.state_dict):
-        return {"state_dict": loader.state_dict()}
-    gen = getattr(loader, "generator", None)
-    if gen is not None and hasattr(gen, "get_state"):
-        return {"generator": gen.get_state()}
-    sampler = getattr(loader, "sampler", None)
-    gen = getattr(sampler, "generator", None)
-    if gen is not None and hasattr(gen, "get_state"):
-        return {"sampler_generator": gen.get_state()}
-    return None
-
-
-def set_loader_state(loader, state):
-    if loader is None or not state:
-        return
-    if "state_dict" in state:
-        loader.load_state_dict(state["state_dict"])
-    elif "generator" in state and getattr(loader, "generator", None) is not None:
-        loader.generator.set_state(state["generator"])
-    elif "sampler_generator" in state:
-        loader.sampler.generator.set_state(state["sampler_generator"])
 
 
 def _is_terminal():
@@ -298,25 +162,7 @@ class Trainer:
         tg.save(self.state_dict(mid_epoch=mid_epoch), path)
         return path
 
-    @staticmethod
-    def read_checkpoint(path):
-        """Load and validate a training checkpoint; raises :class:`CheckpointError` with a clear message."""
-        path = os.fspath(path)
-        if not os.path.exists(path):
-            raise CheckpointError(f"checkpoint {path!r} does not exist")
-        try:
-            state = tg.load(path)
-        except Exception as e:
-            raise CheckpointError(f"cannot resume from {path!r}: the file is corrupted or not a tinygrad_dnn "
-                                  f"checkpoint ({e})") from e
-        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-            raise CheckpointError(f"cannot resume from {path!r}: it is not a training checkpoint written by "
-                                  "tinygrad_dnn.train (no trainer state inside; a bare state_dict can be loaded "
-                                  "with model.load_state_dict(tinygrad_dnn.load(path)))")
-        if state.get("version", 0) > CHECKPOINT_VERSION:
-            raise CheckpointError(f"cannot resume from {path!r}: checkpoint version {state.get('version')} is newer "
-                                  f"than this tinygrad_dnn understands ({CHECKPOINT_VERSION})")
-        return state
+    read_checkpoint = staticmethod(read_checkpoint)
 
     def load_state_dict(self, state, path="checkpoint"):
         """Restore a :meth:`state_dict`. The model is checked first so a mismatch changes nothing."""
@@ -389,7 +235,7 @@ class Trainer:
         try:
             for b, batch in enumerate(it, start=1):
                 self._batch_in_epoch = b
-                x, y = _split_batch(_to_device(batch, self.device))
+                x, y = split_batch(to_device(batch, self.device))
                 self._cb("on_batch_begin", b)
                 self.optimizer.zero_grad()
                 out = self.model(x)
@@ -404,7 +250,7 @@ class Trainer:
                 self._cb("on_after_backward")
                 self.optimizer.step()
                 self.global_step += 1
-                n = _batch_size(x)
+                n = batch_size(x)
                 count += n
                 sums["loss"] = sums.get("loss", 0.0) + lv * n
                 for k, v in self._compute_metrics(out.detach(), y).items():
@@ -425,10 +271,10 @@ class Trainer:
         try:
             with tg.no_grad():
                 for batch in loader:
-                    x, y = _split_batch(_to_device(batch, self.device))
+                    x, y = split_batch(to_device(batch, self.device))
                     out = self.model(x)
                     lv = self.loss_fn(out, y).item()
-                    n = _batch_size(x)
+                    n = batch_size(x)
                     count += n
                     sums["loss"] = sums.get("loss", 0.0) + lv * n
                     for k, v in self._compute_metrics(out, y).items():
@@ -532,62 +378,3 @@ def fit(model, optimizer, train_loader, val_loader=None, epochs=10, loss_fn=None
     history = trainer.fit(train_loader, val_loader, epochs=epochs, resume=resume)
     history.trainer = trainer
     return history
-
-
-# ----------------------------------------------------------------------------------------- plots
-def _figure(nrows, ncols, size):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size)
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    return fig, axes
-
-
-def save_figure(fig, path):
-    """Save a matplotlib Figure to PNG atomically-ish (temp file + rename); returns the path."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".tmp-{os.getpid()}-{os.path.basename(path)}")
-    fig.tight_layout()
-    fig.savefig(tmp, format="png", dpi=100)
-    os.replace(tmp, path)
-    return path
-
-
-def plot_history(history, path=None):
-    """Loss, accuracy and learning-rate curves per epoch (train and validation) to a PNG.
-
-    ``history`` is a :class:`History` or its ``to_dict()``. Returns the matplotlib Figure (and
-    writes ``path`` when given). Uses the Agg canvas, so no display is needed.
-    """
-    h = history.history if isinstance(history, History) else dict(history)
-    epochs = h.get("epoch") or list(range(1, len(h.get("loss", [])) + 1))
-    panels = [("loss", "loss"), ("accuracy", "accuracy")]
-    panels = [p for p in panels if p[0] in h or "val_" + p[0] in h]
-    show_lr = "lr" in h
-    fig, axes = _figure(1, len(panels) + show_lr, (4.2 * (len(panels) + show_lr), 3.4))
-    for ax, (key, title) in zip(axes[0], panels):
-        for k, label, style in ((key, "train", "-"), ("val_" + key, "validation", "--")):
-            if k in h:
-                pts = [(e, v) for e, v in zip(epochs, h[k]) if v is not None]
-                if pts:
-                    ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="." if len(pts) < 30 else None,
-                            label=label)
-        ax.set_xlabel("epoch")
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    if show_lr:
-        ax = axes[0][-1]
-        ax.plot(epochs, h["lr"], color="tab:green")
-        if all(v is not None and v > 0 for v in h["lr"]):
-            ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_title("learning rate")
-        ax.grid(alpha=0.3)
-    if path is not None:
-        save_figure(fig, path)
-    return fig
