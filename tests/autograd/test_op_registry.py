@@ -45,7 +45,7 @@ def _all_functions():
 
 
 EXEMPT = {
-    "ToDevice": "needs two devices; tested in tests/autograd/test_devices.py",
+    "ToDevice": "needs two devices; tested in tests/autograd/test_errors_and_devices.py (cpu <-> strict round trip)",
     "FloorDivide": "no derivative, as torch (backward raises); tested in tests/parity/test_dtypes.py",
 }
 
