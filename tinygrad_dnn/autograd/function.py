@@ -27,12 +27,12 @@ from . import grad_mode
 from .grad_mode import _anomaly, _grad_enabled
 
 _trace = [None]  # a callable receiving one line per backward step, or None
-Tensor = _wrap = None  # bound by tensor.py once the class exists (avoids an import on the hot path)
+Tensor = _wrap = _Storage = None  # bound by tensor.py once the class exists (avoids an import on the hot path)
 
 
-def _bind(tensor_cls, wrap):
-    global Tensor, _wrap
-    Tensor, _wrap = tensor_cls, wrap
+def _bind(tensor_cls, wrap, storage_cls):
+    global Tensor, _wrap, _Storage
+    Tensor, _wrap, _Storage = tensor_cls, wrap, storage_cls
 
 
 class GradGraphError(RuntimeError):
@@ -52,6 +52,8 @@ class Context:
     _freed = False
     _retained = None
     _out = None
+    _out_vc = None  # the saved output's version counter (views.Storage) and its version when saved
+    _out_v = 0
     _hooks = ()
     next = ()
     in_shapes = ()
@@ -82,9 +84,15 @@ class Context:
 
         Under ``create_graph`` it is returned attached to this node, so it stays differentiable.
         """
-        data, backend = self._out
         if self._freed:
             raise GradGraphError(_freed_message(self))
+        data, backend = self._out
+        vc = self._out_vc
+        if vc is not None and vc.version != self._out_v:
+            raise GradGraphError(
+                f"{self.name()}: its output (shape {tuple(data.shape)}), saved for backward, was modified in place "
+                f"(version {self._out_v} when saved, {vc.version} now). Use an out-of-place op (y = y * 2 instead "
+                "of y *= 2) or clone() the output before changing it.")
         if _grad_enabled[0]:
             return _wrap(data, backend, True, self)
         return _wrap(data, backend)
@@ -149,6 +157,9 @@ class Function:
         ctx.needs_input_grad = tuple(n is not None for n in ctx.next)
         if cls.saves_output:
             ctx._out = (out, backend)
+            res = _wrap(out, backend, True, ctx)
+            res._vc = ctx._out_vc = _Storage()  # shared with later views, so writes through them are seen
+            return res
         return _wrap(out, backend, True, ctx)
 
 

@@ -70,6 +70,18 @@ class Backend:
         """``x`` where ``cond`` else 0 (a ReLU-style gradient mask)."""
         return x * self.xp.astype(cond, x.dtype)
 
+    def writable(self, arr) -> bool:
+        """True if ``arr[...] = value`` writes into ``arr``'s memory (False for broadcast/read-only arrays)."""
+        return True
+
+    def is_contiguous(self, arr) -> bool:
+        """True if ``arr`` is laid out row-major (C order); default: True."""
+        return True
+
+    def may_share_memory(self, a, b) -> bool:
+        """True if ``a`` and ``b`` may alias (used to tell a reshape view from a copy); default: False."""
+        return False
+
     def owns(self, arr) -> bool:
         """True if ``arr`` owns its writable memory (is not a view); conservative default: False."""
         return False

@@ -44,6 +44,16 @@ class CupyBackend(Backend):
     def owns(self, arr):
         return arr.base is None
 
+    def writable(self, arr):
+        # CuPy has no read-only flag; a broadcast (expand) view has a zero stride
+        return isinstance(arr, self.cupy.ndarray) and (arr.ndim == 0 or 0 not in arr.strides or arr.size <= 1)
+
+    def is_contiguous(self, arr):
+        return arr.flags.c_contiguous
+
+    def may_share_memory(self, a, b):
+        return self.cupy.may_share_memory(a, b)
+
     def index_add(self, shape, dtype, key, values):
         import cupyx
 

@@ -89,6 +89,15 @@ class NumpyBackend(Backend):
     def masked(self, x, cond):
         return x * cond  # float * bool keeps x's dtype, one pass and no float mask temporary
 
+    def writable(self, arr):
+        return isinstance(arr, np.ndarray) and arr.flags.writeable
+
+    def is_contiguous(self, arr):
+        return not isinstance(arr, np.ndarray) or arr.flags.c_contiguous
+
+    def may_share_memory(self, a, b):
+        return np.may_share_memory(a, b)
+
     def owns(self, arr):
         return arr.flags.owndata and arr.flags.writeable
 

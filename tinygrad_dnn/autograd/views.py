@@ -1,0 +1,299 @@
+"""Views and in-place operations, as PyTorch does them.
+
+A **view** is a tensor that shares memory with another one: ``x[0]``, ``x[1:, ::2]``, ``x.t()``,
+``x.view(6)``, ``x.expand(3, 4)``, ``x.unsqueeze(0)``... Writing into a view writes into its base::
+
+    x = zeros(3, 4)
+    x[1, 2].add_(1)        # x[1, 2] is now 1
+    x.t()[0].fill_(5)      # column 0 of x is now 5
+
+Three pieces of bookkeeping make that safe for autograd.
+
+1. **One version counter per memory block** (:class:`Storage`). Every in-place op bumps it;
+   ``ctx.save_for_backward`` records it and backward refuses to use a value that changed since.
+   A tensor starts with a plain ``int`` counter (cheap); the first time a view (or ``detach()``) of
+   it is made the counter becomes a shared ``Storage`` object, so writing through *any* alias is
+   seen by *every* alias.
+
+2. **Views know their base** (``t._view = (base, view_fn)``): ``base`` is the tensor that owns the
+   memory (never itself a view) and ``view_fn(base)`` recomputes the view with differentiable
+   Tensor ops (``lambda b: b[1:].t()``).
+
+3. **In-place ops are recorded in the graph.** ``t.op_(...)`` is computed as ``r = op(t)`` out of
+   place, then ``r`` is written into ``t``'s memory and:
+
+   * if ``t`` is not a view: ``t.grad_fn`` becomes ``r.grad_fn`` (``h = w * 2; h += 1`` gives
+     ``h.grad_fn = AddBackward`` whose input is the old ``MulBackward``);
+   * if ``t`` is a view of ``base``: the *base* gets a new history, :class:`CopySlices`:
+     "new base = old base with the region ``view_fn`` replaced by ``r``". Its backward sends
+     the gradient of that region to ``r`` (and from there through ``op``) and the gradient of
+     everything else to the old base. Every live view of the base then re-derives its
+     ``grad_fn`` from the new base (``view_fn(base)``).
+
+   If ``op``'s backward needs the value ``t`` had *before* the write (``mul_`` by a tensor that
+   requires grad), that value is copied first (PyTorch's "original self").
+
+What happens when you write ``x[0] += 1`` (Python runs ``v = x[0]; v += 1; x[0] = v``) is drawn
+in docs/architecture.md.
+"""
+from __future__ import annotations
+
+import sys
+import weakref
+
+from .function import Function
+from .grad_mode import _grad_enabled
+
+Tensor = _wrap = None  # bound by tensor.py
+
+
+def _bind(tensor_cls, wrap):
+    global Tensor, _wrap
+    Tensor, _wrap = tensor_cls, wrap
+
+
+class Storage:
+    """The version counter (and the list of live views) shared by all tensors aliasing one memory block."""
+
+    __slots__ = ("version", "views", "_prune_at")
+
+    def __init__(self, version=0):
+        self.version = version
+        self.views = None  # list of weakrefs to views, created with the first view
+        self._prune_at = 16
+
+    def add_view(self, view):
+        views = self.views
+        if views is None:
+            views = self.views = []
+        views.append(weakref.ref(view))
+        if len(views) >= self._prune_at:  # drop dead views now and then (amortized O(1))
+            views[:] = [r for r in views if r() is not None]
+            self._prune_at = 2 * len(views) + 16
+
+    def live_views(self):
+        return [v for v in (r() for r in self.views or ()) if v is not None]
+
+
+def storage(t):
+    """``t``'s shared version counter, created on first use (the plain int counter is moved into it)."""
+    vc = t._vc
+    if vc.__class__ is int:
+        vc = t._vc = Storage(vc)
+    return vc
+
+
+def bump(t):
+    """Record that ``t``'s memory was modified (every alias sees the new version)."""
+    vc = t._vc
+    if vc.__class__ is int:
+        t._vc = vc + 1
+    else:
+        vc.version += 1
+
+
+def make_view(src, out, fn):
+    """Mark ``out`` (computed from ``src`` by ``fn``, sharing its memory) as a view of ``src``'s base."""
+    if src._view is None:
+        base, full = src, fn
+    else:
+        base, prev = src._view
+        full = (lambda b: fn(prev(b)))
+    out._view = (base, full)
+    st = storage(base)
+    out._vc = st
+    st.add_view(out)
+    return out
+
+
+def alias(src, out):
+    """``out`` shares ``src``'s memory and version counter but is not a view in the graph sense (``detach()``)."""
+    out._vc = storage(src)
+    return out
+
+
+# ------------------------------------------------------------------------ in-place
+def check_inplace(t, op):
+    """Raise as PyTorch for an in-place op on a leaf requiring grad (or a view of one) with grad mode on."""
+    if not _grad_enabled[0]:
+        return
+    if t.requires_grad and t.grad_fn is None:
+        raise RuntimeError(
+            f"{op}: a leaf Variable that requires grad is being used in an in-place operation "
+            f"(shape {tuple(t.shape)}). Wrap parameter updates in 'with torch.no_grad():', or use the "
+            "out-of-place form (x = x + y).")
+    if t._view is not None:
+        base = t._view[0]
+        if base.requires_grad and base.grad_fn is None:
+            raise RuntimeError(
+                f"{op}: a view of a leaf Variable that requires grad is being used in an in-place operation "
+                f"(view shape {tuple(t.shape)}, leaf shape {tuple(base.shape)}). Modify it under "
+                "'with torch.no_grad():' or clone() it first.")
+
+
+def apply_inplace(t, op, f):
+    """``t <- f(t)`` in place: write the result into ``t``'s memory and record it in the graph.
+
+    ``f`` maps a Tensor holding ``t``'s current value (and history) to a Tensor of ``t``'s shape.
+    """
+    check_inplace(t, op)
+    src = _wrap(t._data, t.backend, t.requires_grad, t.grad_fn)
+    r = f(src)
+    if not isinstance(r, Tensor):
+        from .creation import tensor
+
+        r = tensor(r, dtype=t.dtype, device=t.device)
+    if r._data.shape != t._data.shape:
+        raise RuntimeError(f"{op}: output with shape {tuple(t.shape)} doesn't match the broadcast shape "
+                           f"{tuple(r.shape)}")
+    if r._data.dtype != t._data.dtype:
+        if r.dtype.is_floating_point and not t.dtype.is_floating_point:
+            raise RuntimeError(f"{op}: result type {r.dtype} can't be cast to the desired output type {t.dtype} "
+                               "(in-place ops keep the tensor's dtype); convert the tensor first (.float())")
+        r = r.to(t.dtype)
+    record = r.requires_grad and _grad_enabled[0]
+    if record and r is not src and sys.getrefcount(src) > 2:
+        # something in r's graph kept the pre-op value for backward: give it its own copy
+        src._data = t.backend.xp.asarray(t._data, copy=True)
+    _write(t, r._data, op)
+    bump(t)
+    if record:
+        _rebase(t, r)
+    return t
+
+
+def _write(t, value, op):
+    data = t._data
+    if t.backend.writable(data):
+        data[...] = value
+    elif t._view is not None:
+        raise RuntimeError(
+            f"{op}: unsupported operation: more than one element of the written-to tensor refers to a single "
+            f"memory location (an expand()ed view of shape {tuple(t.shape)}). Please clone() the tensor before "
+            "performing the operation.")
+    else:  # a read-only array that no other tensor sees (e.g. a broadcast result): replace it
+        t._data = t.backend.xp.asarray(value, copy=True)
+
+
+def _rebase(t, r):
+    """Give ``t`` (or its base, if ``t`` is a view) the history "result of the in-place op"."""
+    ctx = r.grad_fn
+    if ctx._out is not None:  # the op saved its output: that output is now t's memory
+        vc = storage(t)
+        ctx._out = (t._data, t.backend)
+        ctx._out_vc, ctx._out_v = vc, vc.version
+    if t._view is None:
+        t.grad_fn, t.requires_grad = ctx, True
+        base = t
+    else:
+        base, fn = t._view
+        out = CopySlices.apply(base, r, fn, base._data)
+        base.grad_fn, base.requires_grad = out.grad_fn, True
+    refresh_views(base)
+
+
+def refresh_views(base):
+    """After ``base`` got a new history, every live view re-derives its ``grad_fn`` from it."""
+    vc = base._vc
+    if vc.__class__ is int or not vc.views:
+        return
+    proxy = _wrap(base._data, base.backend, base.requires_grad, base.grad_fn)
+    for v in vc.live_views():
+        if v._view is None or v._view[0] is not base:
+            continue
+        new = v._view[1](proxy)
+        v.grad_fn, v.requires_grad = new.grad_fn, new.requires_grad
+
+
+class CopySlices(Function):
+    """new_base = old_base with the region ``fn`` (a view) replaced by ``r``.
+
+    d new_base / d old_base = 1 outside the region and 0 inside it;
+    d new_base / d r = the region: the gradient of ``r`` is ``fn(g)``.
+    (The forward has already been done by writing ``r`` into the base's memory.)
+    """
+
+    @staticmethod
+    def forward(ctx, base, r, fn, like):
+        ctx.fn, ctx.like = fn, like
+        return base._data
+
+    @staticmethod
+    def backward(ctx, g):
+        need = ctx.needs_input_grad
+        gb = ZeroRegion.apply(g, ctx.fn, ctx.like) if need[0] else None
+        gr = ctx.fn(g) if need[1] else None
+        return gb, gr, None, None
+
+
+class ZeroRegion(Function):
+    """y = x with the region ``fn`` (a view) set to 0. Linear and a projection, so it is its own adjoint."""
+
+    @staticmethod
+    def forward(ctx, x, fn, like):
+        ctx.fn, ctx.like = fn, like
+        xp = x.backend.xp
+        out = xp.empty_like(like)  # same memory layout as the base, so fn gives a view of it again
+        out[...] = x._data
+        region = fn(_wrap(out, x.backend))
+        region._data[...] = 0
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return ZeroRegion.apply(g, ctx.fn, ctx.like), None, None
+
+
+class IndexPut(Function):
+    """y = x with y[key] = v (``x[key] = v``, PyTorch's index_put_);
+    dy/dx = 1 outside ``key`` and 0 at it, dy/dv = the gradient gathered at ``key`` (summed over broadcast)."""
+
+    @staticmethod
+    def forward(ctx, x, key, advanced, v):
+        ctx.key, ctx.advanced = key, advanced
+        xp = x.backend.xp
+        out = xp.asarray(x._data, copy=True)
+        vd = v._data if isinstance(v, Tensor) else v
+        if isinstance(v, Tensor) and vd.dtype != out.dtype:
+            vd = xp.astype(vd, out.dtype)
+        out[key] = vd
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .ops.index import GetItem
+
+        need = ctx.needs_input_grad
+        gx = IndexPut.apply(g, ctx.key, ctx.advanced, 0.0) if need[0] else None
+        gv = GetItem.apply(g, ctx.key, ctx.advanced) if need[3] else None
+        return gx, None, None, gv
+
+
+class Fill(Function):
+    """y = value everywhere (``fill_``/``copy_`` of a scalar); dy/dx = 0."""
+
+    @staticmethod
+    def forward(ctx, x, value):
+        xp = x.backend.xp
+        return xp.full(x._data.shape, value, dtype=x._data.dtype, device=x.backend.device)
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, None
+
+
+class CopyFrom(Function):
+    """y = src broadcast to x's shape, in x's dtype (``x.copy_(src)``);  dy/dx = 0, dy/dsrc = 1 (summed
+    over broadcast dims, converted back to src's dtype)."""
+
+    @staticmethod
+    def forward(ctx, x, src):
+        xp = x.backend.xp
+        ctx.src_dtype = src.dtype
+        out = xp.empty_like(x._data) if hasattr(x._data, "shape") else xp.asarray(x._data, copy=True)
+        out[...] = xp.astype(src._data, x._data.dtype) if src._data.dtype != x._data.dtype else src._data
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, (g.to(ctx.src_dtype) if ctx.needs_input_grad[1] else None)
