@@ -913,7 +913,7 @@ class Tensor:
                     raise RuntimeError(f"__setitem__: value of type {value.dtype} can't be cast to the tensor's "
                                        f"type {self.dtype}; convert one of them first")
                 v = self.backend.xp.astype(v, self._data.dtype)
-            self._data[key] = v
+            self.backend.index_put_(self._data, key, v)
             _views.bump(self)
             return
         _views.apply_inplace(self, "__setitem__", lambda s: _views.IndexPut.apply(s, key, advanced, value))

@@ -215,14 +215,14 @@ class CopySlices(Function):
 
     @staticmethod
     def forward(ctx, base, r, fn, like):
-        ctx.fn, ctx.like = fn, like
+        ctx.view_fn, ctx.like = fn, like
         return base._data
 
     @staticmethod
     def backward(ctx, g):
         need = ctx.needs_input_grad
-        gb = ZeroRegion.apply(g, ctx.fn, ctx.like) if need[0] else None
-        gr = ctx.fn(g) if need[1] else None
+        gb = ZeroRegion.apply(g, ctx.view_fn, ctx.like) if need[0] else None
+        gr = ctx.view_fn(g) if need[1] else None
         return gb, gr, None, None
 
 
@@ -231,7 +231,7 @@ class ZeroRegion(Function):
 
     @staticmethod
     def forward(ctx, x, fn, like):
-        ctx.fn, ctx.like = fn, like
+        ctx.view_fn, ctx.like = fn, like
         xp = x.backend.xp
         out = xp.empty_like(like)  # same memory layout as the base, so fn gives a view of it again
         out[...] = x._data
@@ -241,7 +241,7 @@ class ZeroRegion(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return ZeroRegion.apply(g, ctx.fn, ctx.like), None, None
+        return ZeroRegion.apply(g, ctx.view_fn, ctx.like), None, None
 
 
 class IndexPut(Function):
@@ -256,7 +256,7 @@ class IndexPut(Function):
         vd = v._data if isinstance(v, Tensor) else v
         if isinstance(v, Tensor) and vd.dtype != out.dtype:
             vd = xp.astype(vd, out.dtype)
-        out[key] = vd
+        x.backend.index_put_(out, key, vd)
         return out
 
     @staticmethod

@@ -74,6 +74,10 @@ class Backend:
         """True if ``arr[...] = value`` writes into ``arr``'s memory (False for broadcast/read-only arrays)."""
         return True
 
+    def index_put_(self, arr, key, values):
+        """In place ``arr[key] = values`` (``key`` a normalized indexing tuple, may hold index arrays)."""
+        arr[key] = values
+
     def is_contiguous(self, arr) -> bool:
         """True if ``arr`` is laid out row-major (C order); default: True."""
         return True

@@ -49,6 +49,16 @@ class StrictBackend(Backend):
         inner = getattr(arr, "_array", None)
         return isinstance(inner, np.ndarray) and inner.flags.writeable
 
+    def index_put_(self, arr, key, values):
+        if not any(self.is_array(k) for k in key):
+            arr[key] = values
+            return
+        # the Array API has no integer-array __setitem__: assign on the host, then copy back, explicitly
+        host = self.to_host(arr)
+        host[tuple(self.to_host(k) if self.is_array(k) else k for k in key)] = \
+            self.to_host(values) if self.is_array(values) else values
+        arr[...] = self.from_host(host)
+
     def is_contiguous(self, arr):
         return arr._array.flags.c_contiguous
 
