@@ -84,18 +84,22 @@ class Context:
 
         Under ``create_graph`` it is returned attached to this node, so it stays differentiable.
         """
-        if self._freed:
-            raise GradGraphError(_freed_message(self))
-        data, backend = self._out
-        vc = self._out_vc
-        if vc is not None and vc.version != self._out_v:
-            raise GradGraphError(
-                f"{self.name()}: its output (shape {tuple(data.shape)}), saved for backward, was modified in place "
-                f"(version {self._out_v} when saved, {vc.version} now). Use an out-of-place op (y = y * 2 instead "
-                "of y *= 2) or clone() the output before changing it.")
+        data, backend = self.output_data()
         if _grad_enabled[0]:
             return _wrap(data, backend, True, self)
         return _wrap(data, backend)
+
+    def output_data(self):
+        """``(array, backend)`` of the op's saved output, checked against in-place changes (version counter)."""
+        if self._freed:
+            raise GradGraphError(_freed_message(self))
+        vc = self._out_vc
+        if vc is not None and vc.version != self._out_v:
+            raise GradGraphError(
+                f"{self.name()}: its output (shape {tuple(self._out[0].shape)}), saved for backward, was modified "
+                f"in place (version {self._out_v} when saved, {vc.version} now). Use an out-of-place op "
+                "(y = y * 2 instead of y *= 2) or clone() the output before changing it.")
+        return self._out
 
     def name(self):
         return self.fn.__name__ + "Backward"

@@ -1015,7 +1015,7 @@ class Tensor:
 
     def contiguous(self):
         """``self`` if its memory is laid out row-major, else a row-major copy (so ``view`` works on it)."""
-        return self if self.backend.is_contiguous(self._data) else self.clone()
+        return self if self.backend.is_contiguous(self._data) else Clone.apply(self, True)
 
     def type_as(self, other):
         return self.to(other.dtype)
@@ -1067,15 +1067,17 @@ class MinMax(tuple):
 
 
 class Clone(Function):
-    """y = a copy of x;  dy/dx = 1."""
+    """y = a copy of x (row-major with ``c_order``, e.g. for ``contiguous()``);  dy/dx = 1."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, x, c_order=False):
+        if c_order:
+            return x.backend.copy_c(x._data)
         return x.backend.xp.asarray(x._data, copy=True)
 
     @staticmethod
     def backward(ctx, g):
-        return g
+        return g, None
 
 
 class ToDevice(Function):

@@ -78,6 +78,12 @@ class Backend:
         """In place ``arr[key] = values`` (``key`` a normalized indexing tuple, may hold index arrays)."""
         arr[key] = values
 
+    def copy_c(self, arr):
+        """A row-major (C order) copy of ``arr``."""
+        out = self.xp.empty(arr.shape, dtype=arr.dtype, device=self.device)
+        out[...] = arr
+        return out
+
     def is_contiguous(self, arr) -> bool:
         """True if ``arr`` is laid out row-major (C order); default: True."""
         return True

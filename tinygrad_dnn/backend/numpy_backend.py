@@ -92,6 +92,9 @@ class NumpyBackend(Backend):
     def writable(self, arr):
         return isinstance(arr, np.ndarray) and arr.flags.writeable
 
+    def copy_c(self, arr):
+        return np.array(arr, order="C", copy=True)
+
     def is_contiguous(self, arr):
         return not isinstance(arr, np.ndarray) or arr.flags.c_contiguous
 

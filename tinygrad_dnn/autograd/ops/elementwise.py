@@ -295,7 +295,7 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        y = ctx._out[0]
+        y = ctx.output_data()[0]
         if not _grad_enabled[0]:  # first order: one backend kernel, no float mask tensor
             return _const(g, g.backend.masked(g._data, y > 0))
         return g * _mask(g, y > 0)
