@@ -27,12 +27,12 @@ from . import grad_mode
 from .grad_mode import _anomaly, _grad_enabled
 
 _trace = [None]  # a callable receiving one line per backward step, or None
-Tensor = _wrap = _Storage = None  # bound by tensor.py once the class exists (avoids an import on the hot path)
+Tensor = _wrap = None  # bound by tensor.py once the class exists (avoids an import on the hot path)
 
 
-def _bind(tensor_cls, wrap, storage_cls):
-    global Tensor, _wrap, _Storage
-    Tensor, _wrap, _Storage = tensor_cls, wrap, storage_cls
+def _bind(tensor_cls, wrap):
+    global Tensor, _wrap
+    Tensor, _wrap = tensor_cls, wrap
 
 
 class GradGraphError(RuntimeError):
@@ -52,7 +52,7 @@ class Context:
     _freed = False
     _retained = None
     _out = None
-    _out_vc = None  # the saved output's version counter (views.Storage) and its version when saved
+    _out_vc = None  # the saved output's version counter (views.Storage, attached lazily) and its version
     _out_v = 0
     _hooks = ()
     next = ()
@@ -65,14 +65,15 @@ class Context:
     def save_for_backward(self, *tensors):
         """Keep tensors for ``backward``; modifying one in place afterwards is an error."""
         self._saved = tensors
-        self._versions = [0 if t is None else t._version for t in tensors]
+        # t._version without the property call (this is on every op's path): an int, or a shared Storage
+        self._versions = [0 if t is None else (t._vc if t._vc.__class__ is int else t._vc.version) for t in tensors]
 
     @property
     def saved_tensors(self):
         if self._freed:
             raise GradGraphError(_freed_message(self))
         for t, v in zip(self._saved, self._versions):
-            if t is not None and t._version != v:
+            if t is not None and (t._vc if t._vc.__class__ is int else t._vc.version) != v:
                 raise GradGraphError(
                     f"{self.name()}: a tensor of shape {tuple(t.shape)} saved for backward was modified in place "
                     f"(version {v} when saved, {t._version} now). Use an out-of-place op (x = x * 2 instead of x *= 2) "
@@ -159,11 +160,8 @@ class Function:
             for a in args)
         ctx.in_shapes = tuple(a._data.shape if isinstance(a, Tensor) else None for a in args)
         ctx.needs_input_grad = tuple(n is not None for n in ctx.next)
-        if cls.saves_output:
+        if cls.saves_output:  # checked against in-place changes: see views.storage
             ctx._out = (out, backend)
-            res = _wrap(out, backend, True, ctx)
-            res._vc = ctx._out_vc = _Storage()  # shared with later views, so writes through them are seen
-            return res
         return _wrap(out, backend, True, ctx)
 
 

@@ -78,11 +78,7 @@ class Tensor:
 
     @_version.setter
     def _version(self, value):
-        vc = self._vc
-        if vc.__class__ is builtins.int:
-            self._vc = value
-        else:
-            vc.version = value
+        _views.storage(self).version = value
 
     @property
     def _base(self):
@@ -1038,7 +1034,7 @@ class Tensor:
 
 from . import function as _function  # noqa: E402
 
-_function._bind(Tensor, _wrap, _views.Storage)
+_function._bind(Tensor, _wrap)
 _views._bind(Tensor, _wrap)
 
 

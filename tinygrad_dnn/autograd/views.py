@@ -12,8 +12,9 @@ Three pieces of bookkeeping make that safe for autograd.
 1. **One version counter per memory block** (:class:`Storage`). Every in-place op bumps it;
    ``ctx.save_for_backward`` records it and backward refuses to use a value that changed since.
    A tensor starts with a plain ``int`` counter (cheap); the first time a view (or ``detach()``) of
-   it is made the counter becomes a shared ``Storage`` object, so writing through *any* alias is
-   seen by *every* alias.
+   it is made, or it is modified, the counter becomes a shared ``Storage`` object, so writing through
+   *any* alias is seen by *every* alias. An op that saved its output (exp' = exp) watches the
+   output's counter from that moment on (``ctx._out_vc``).
 
 2. **Views know their base** (``t._view = (base, view_fn)``): ``base`` is the tensor that owns the
    memory (never itself a view) and ``view_fn(base)`` recomputes the view with differentiable
@@ -55,12 +56,10 @@ def _bind(tensor_cls, wrap):
 class Storage:
     """The version counter (and the list of live views) shared by all tensors aliasing one memory block."""
 
-    __slots__ = ("version", "views", "_prune_at")
-
-    def __init__(self, version=0):
-        self.version = version
-        self.views = None  # list of weakrefs to views, created with the first view
-        self._prune_at = 16
+    # class-level defaults and no __init__: every op that saves its output makes one, so keep it cheap
+    version = 0
+    views = None  # list of weakrefs to views, created with the first view
+    _prune_at = 16
 
     def add_view(self, view):
         views = self.views
@@ -76,20 +75,26 @@ class Storage:
 
 
 def storage(t):
-    """``t``'s shared version counter, created on first use (the plain int counter is moved into it)."""
+    """``t``'s shared version counter, created on first use (the plain int counter is moved into it).
+
+    If ``t`` is the output an op saved for backward (exp, sigmoid, ...), that op's node starts watching
+    the counter now: until then nothing could have changed the output (every write goes through here).
+    """
     vc = t._vc
     if vc.__class__ is int:
-        vc = t._vc = Storage(vc)
+        n, vc = vc, Storage()
+        if n:
+            vc.version = n
+        t._vc = vc
+        ctx = t.grad_fn
+        if ctx is not None and ctx._out is not None and ctx._out_vc is None and ctx._out[0] is t._data:
+            ctx._out_vc, ctx._out_v = vc, n
     return vc
 
 
 def bump(t):
     """Record that ``t``'s memory was modified (every alias sees the new version)."""
-    vc = t._vc
-    if vc.__class__ is int:
-        t._vc = vc + 1
-    else:
-        vc.version += 1
+    storage(t).version += 1
 
 
 def make_view(src, out, fn):
