@@ -607,3 +607,29 @@ def test_random_sequences_of_views_and_inplace_ops(dev, steps, buffer):
         return out
 
     check(fn, [X34, [0.7, -1.3]], dev)
+
+
+@pytest.mark.parametrize("case", ["graph_base", "buffer_grad_value", "buffer_plain_value", "inside_no_grad"])
+def test_view_made_under_no_grad_then_modified_in_place(case, device):
+    def fn(lib, w):
+        base = w * 2 if case in ("graph_base", "inside_no_grad") else lib.zeros(3, dtype=w.dtype, device=w.device)
+        with lib.no_grad():
+            v = base[1:]
+        if case == "inside_no_grad":
+            with lib.no_grad():
+                v.add_(1)
+        else:
+            v.add_(w[1:] * 1 if case == "buffer_grad_value" else 1.0)
+        return base * w
+
+    check(fn, [[1.0, 2.0, 3.0]], device)
+
+
+def test_setitem_into_a_view_of_a_buffer(device):
+    def fn(lib, w):
+        buf = lib.zeros(3, 4, dtype=w.dtype, device=w.device)
+        buf[0][1:] = w
+        buf.t()[2, 1:] = w[:2] * w[1:]
+        return buf.sum(0) * 2
+
+    check(fn, [[1.0, -2.0, 3.0]], device)

@@ -16,9 +16,10 @@ Three pieces of bookkeeping make that safe for autograd.
    *any* alias is seen by *every* alias. An op that saved its output (exp' = exp) watches the
    output's counter from that moment on (``ctx._out_vc``).
 
-2. **Views know their base** (``t._view = (base, view_fn)``): ``base`` is the tensor that owns the
-   memory (never itself a view) and ``view_fn(base)`` recomputes the view with differentiable
-   Tensor ops (``lambda b: b[1:].t()``).
+2. **Views know their base** (``t._view = (base, view_fn, no_grad_view)``): ``base`` is the tensor
+   that owns the memory (never itself a view) and ``view_fn(base)`` recomputes the view with
+   differentiable Tensor ops (``lambda b: b[1:].t()``). ``no_grad_view``: made under ``no_grad()``
+   (an in-place op on it that would be recorded in the graph is refused, as in PyTorch).
 
 3. **In-place ops are recorded in the graph.** ``t.op_(...)`` is computed as ``r = op(t)`` out of
    place, then ``r`` is written into ``t``'s memory and:
@@ -102,9 +103,9 @@ def make_view(src, out, fn):
     if src._view is None:
         base, full = src, fn
     else:
-        base, prev = src._view
+        base, prev, _ = src._view
         full = (lambda b: fn(prev(b)))
-    out._view = (base, full)
+    out._view = (base, full, not _grad_enabled[0])
     st = storage(base)
     out._vc = st
     st.add_view(out)
@@ -157,6 +158,11 @@ def apply_inplace(t, op, f):
                                "(in-place ops keep the tensor's dtype); convert the tensor first (.float())")
         r = r.to(t.dtype)
     record = r.requires_grad and _grad_enabled[0]
+    if t._view is not None and t._view[2] and _grad_enabled[0] and (r.requires_grad or t._view[0].requires_grad):
+        raise RuntimeError(
+            f"{op}: a view was created in no_grad mode and is being modified inplace with grad mode enabled "
+            f"(view shape {tuple(t.shape)}). This is ambiguous and forbidden, as in PyTorch: make the view "
+            "outside no_grad(), or modify it under no_grad() too.")
     if record and r is not src and sys.getrefcount(src) > 2:
         # something in r's graph kept the pre-op value for backward: give it its own copy
         src._data = t.backend.xp.asarray(t._data, copy=True)
@@ -191,7 +197,7 @@ def _rebase(t, r):
         t.grad_fn, t.requires_grad = ctx, True
         base = t
     else:
-        base, fn = t._view
+        base, fn, _ = t._view
         out = CopySlices.apply(base, r, fn, base._data)
         base.grad_fn, base.requires_grad = out.grad_fn, True
     refresh_views(base)
@@ -204,7 +210,7 @@ def refresh_views(base):
         return
     proxy = _wrap(base._data, base.backend, base.requires_grad, base.grad_fn)
     for v in vc.live_views():
-        if v._view is None or v._view[0] is not base:
+        if v._view is None or v._view[0] is not base or v._view[2]:
             continue
         new = v._view[1](proxy)
         v.grad_fn, v.requires_grad = new.grad_fn, new.requires_grad
