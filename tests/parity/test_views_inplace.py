@@ -633,3 +633,31 @@ def test_setitem_into_a_view_of_a_buffer(device):
         return buf.sum(0) * 2
 
     check(fn, [[1.0, -2.0, 3.0]], device)
+
+
+@pytest.mark.parametrize("op", ["fill_", "copy_", "zero_"])
+def test_overwriting_a_non_leaf_gives_its_history_a_zero_gradient(op, device):
+    def fn(lib, w, s):
+        y = w * 3
+        if op == "fill_":
+            y.fill_(2.0)
+        elif op == "copy_":
+            y.copy_(s * 2)
+        else:
+            y.zero_()
+        return y * s
+
+    check(fn, [[1.0, -2.0], [0.5, 1.5]], device)
+
+
+def test_values_of_another_dtype_written_into_a_buffer(device):
+    """float64 values into a float32 buffer: the buffer keeps its dtype, the value's gradient keeps its own."""
+    def fn(lib, w):
+        buf = lib.zeros(4, dtype=lib.float32, device=w.device)
+        buf[1:3] = w * 2
+        acc = lib.zeros(2, dtype=lib.float32, device=w.device)
+        acc += w
+        acc.copy_(acc.double() * w)
+        return buf, acc
+
+    check(fn, [[1.0, -2.0]], device, rtol=1e-5, atol=1e-6)

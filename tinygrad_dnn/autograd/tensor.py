@@ -69,6 +69,11 @@ class Tensor:
             t.grad = copy.deepcopy(self.grad, memo)
         return t
 
+    def __getstate__(self):
+        """Pickle the array and flags; a view is pickled as a plain tensor (its view function is a closure)."""
+        return (None, {"_data": self._data, "backend": self.backend, "requires_grad": self.requires_grad,
+                       "grad": self.grad, "grad_fn": self.grad_fn, "_vc": self._version, "_view": None})
+
     # ------------------------------------------------------------ attributes
     @property
     def _version(self):

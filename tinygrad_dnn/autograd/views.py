@@ -262,6 +262,7 @@ class IndexPut(Function):
     @staticmethod
     def forward(ctx, x, key, advanced, v):
         ctx.key, ctx.advanced = key, advanced
+        ctx.v_dtype = v.dtype if isinstance(v, Tensor) else None
         xp = x.backend.xp
         out = xp.asarray(x._data, copy=True)
         vd = v._data if isinstance(v, Tensor) else v
@@ -276,8 +277,16 @@ class IndexPut(Function):
 
         need = ctx.needs_input_grad
         gx = IndexPut.apply(g, ctx.key, ctx.advanced, 0.0) if need[0] else None
-        gv = GetItem.apply(g, ctx.key, ctx.advanced) if need[3] else None
+        gv = None
+        if need[3]:
+            gv = GetItem.apply(g, ctx.key, ctx.advanced)
+            if gv.dtype is not ctx.v_dtype:
+                gv = gv.to(ctx.v_dtype)
         return gx, None, None, gv
+
+
+def _zeros_like(g):
+    return _wrap(g.backend.xp.zeros_like(g._data), g.backend)
 
 
 class Fill(Function):
@@ -290,7 +299,7 @@ class Fill(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return None, None
+        return (_zeros_like(g) if ctx.needs_input_grad[0] else None), None
 
 
 class CopyFrom(Function):
@@ -307,4 +316,5 @@ class CopyFrom(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return None, (g.to(ctx.src_dtype) if ctx.needs_input_grad[1] else None)
+        need = ctx.needs_input_grad
+        return (_zeros_like(g) if need[0] else None), (g.to(ctx.src_dtype) if need[1] else None)
