@@ -143,6 +143,7 @@ def apply_inplace(t, op, f):
     ``f`` maps a Tensor holding ``t``'s current value (and history) to a Tensor of ``t``'s shape.
     """
     check_inplace(t, op)
+    storage(t)  # before the stand-in exists: an op that saved t as its output starts watching t's counter
     src = _wrap(t._data, t.backend, t.requires_grad, t.grad_fn)
     r = f(src)
     if not isinstance(r, Tensor):
@@ -158,6 +159,8 @@ def apply_inplace(t, op, f):
                                "(in-place ops keep the tensor's dtype); convert the tensor first (.float())")
         r = r.to(t.dtype)
     record = r.requires_grad and _grad_enabled[0]
+    if record and r.grad_fn is None:  # f returned a leaf: t's new history must be a node of its own
+        r = r.clone()
     if t._view is not None and t._view[2] and _grad_enabled[0] and (r.requires_grad or t._view[0].requires_grad):
         raise RuntimeError(
             f"{op}: a view was created in no_grad mode and is being modified inplace with grad mode enabled "
