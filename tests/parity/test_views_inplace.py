@@ -310,15 +310,15 @@ def test_inplace_on_leaf_requiring_grad_raises_and_under_no_grad_works(device):
 
 # ============================================================== 3. version checks
 @pytest.mark.parametrize("how", ["base_mul_", "reshape_view", "setitem_on_base", "detach_mul_", "select_view",
-                                 "transpose_view", "data_is_not_tracked"])
+                                 "transpose_view", "saved_view_base_modified", "data_is_not_tracked"])
 def test_modifying_a_saved_input_is_detected_through_aliases(how, device):
     """Issue 11: changing a saved tensor through its base / a reshape view / setitem / detach() gave a
     silently wrong gradient ([10, 10] instead of [1, 1])."""
     def fn(lib, w, s):
-        a = s.view(2, 1)[:, 0] if how == "reshape_view" else s
+        a = s.view(2, 1)[:, 0] if how == "reshape_view" else s[0:2] if how == "saved_view_base_modified" else s
         y = (w * a).sum()  # saves a (aliases s)
         with lib.no_grad():
-            if how == "base_mul_":
+            if how in ("base_mul_", "saved_view_base_modified"):
                 s.mul_(10)
             elif how == "reshape_view":
                 s.view(2, 1).mul_(10)
@@ -661,3 +661,22 @@ def test_values_of_another_dtype_written_into_a_buffer(device):
         return buf, acc
 
     check(fn, [[1.0, -2.0]], device, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("split", ["unbind", "split", "chunk", "iter"])
+def test_pieces_are_views(split, device):
+    def fn(lib, w):
+        x = w * 1.0
+        if split == "unbind":
+            parts = x.unbind(1)
+        elif split == "split":
+            parts = x.split(2, 1)
+        elif split == "chunk":
+            parts = x.chunk(3, 0)
+        else:
+            parts = list(x)
+        parts[1].mul_(w[0, 0])
+        assert parts[1]._is_view()
+        return x
+
+    check(fn, [X34], device)

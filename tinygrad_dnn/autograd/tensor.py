@@ -318,8 +318,9 @@ class Tensor:
         return id(self)
 
     def __iter__(self):
-        for i in range(len(self)):
-            yield self[i]
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
 
     # ------------------------------------------------------------ arithmetic
     def _coerce(self, other, op):
@@ -865,7 +866,7 @@ class Tensor:
             idx[dim] = slice(start, start + s)
             out.append(self[tuple(idx)])
             start += s
-        return tuple(out)
+        return tuple(_views.mark_multi(out))
 
     def chunk(self, chunks, dim=0):
         n = self._data.shape[dim]

@@ -16,10 +16,11 @@ Three pieces of bookkeeping make that safe for autograd.
    *any* alias is seen by *every* alias. An op that saved its output (exp' = exp) watches the
    output's counter from that moment on (``ctx._out_vc``).
 
-2. **Views know their base** (``t._view = (base, view_fn, no_grad_view)``): ``base`` is the tensor
+2. **Views know their base** (``t._view = (base, view_fn, kind)``): ``base`` is the tensor
    that owns the memory (never itself a view) and ``view_fn(base)`` recomputes the view with
-   differentiable Tensor ops (``lambda b: b[1:].t()``). ``no_grad_view``: made under ``no_grad()``
-   (an in-place op on it that would be recorded in the graph is refused, as in PyTorch).
+   differentiable Tensor ops (``lambda b: b[1:].t()``). ``kind`` is ``VIEW``, ``NO_GRAD_VIEW`` (made
+   under ``no_grad()``) or ``MULTI_VIEW`` (one of several outputs of ``split``/``unbind``/``chunk``);
+   as in PyTorch, an in-place op on the last two that would be recorded in the graph is refused.
 
 3. **In-place ops are recorded in the graph.** ``t.op_(...)`` is computed as ``r = op(t)`` out of
    place, then ``r`` is written into ``t``'s memory and:
@@ -98,18 +99,31 @@ def bump(t):
     storage(t).version += 1
 
 
+VIEW, NO_GRAD_VIEW, MULTI_VIEW = 0, 1, 2
+
+
 def make_view(src, out, fn):
     """Mark ``out`` (computed from ``src`` by ``fn``, sharing its memory) as a view of ``src``'s base."""
+    kind = VIEW if _grad_enabled[0] else NO_GRAD_VIEW
     if src._view is None:
         base, full = src, fn
     else:
-        base, prev, _ = src._view
+        base, prev, k = src._view
         full = (lambda b: fn(prev(b)))
-    out._view = (base, full, not _grad_enabled[0])
+        kind = k or kind
+    out._view = (base, full, kind)
     st = storage(base)
     out._vc = st
     st.add_view(out)
     return out
+
+
+def mark_multi(views):
+    """``views`` are the outputs of one split/unbind/chunk call (in-place on them is refused with grad)."""
+    for v in views:
+        if v._view is not None and v._view[2] == VIEW:
+            v._view = (v._view[0], v._view[1], MULTI_VIEW)
+    return views
 
 
 def alias(src, out):
@@ -162,10 +176,15 @@ def apply_inplace(t, op, f):
     if record and r.grad_fn is None:  # f returned a leaf: t's new history must be a node of its own
         r = r.clone()
     if t._view is not None and t._view[2] and _grad_enabled[0] and (r.requires_grad or t._view[0].requires_grad):
+        if t._view[2] == NO_GRAD_VIEW:
+            raise RuntimeError(
+                f"{op}: a view was created in no_grad mode and is being modified inplace with grad mode enabled "
+                f"(view shape {tuple(t.shape)}). This is ambiguous and forbidden, as in PyTorch: make the view "
+                "outside no_grad(), or modify it under no_grad() too.")
         raise RuntimeError(
-            f"{op}: a view was created in no_grad mode and is being modified inplace with grad mode enabled "
-            f"(view shape {tuple(t.shape)}). This is ambiguous and forbidden, as in PyTorch: make the view "
-            "outside no_grad(), or modify it under no_grad() too.")
+            f"{op}: this view (shape {tuple(t.shape)}) is one of several outputs of split/unbind/chunk and is "
+            "being modified inplace; as in PyTorch, such views do not allow it. Use an out-of-place op, or "
+            "index the tensor (x[i]) instead.")
     if record and r is not src and sys.getrefcount(src) > 2:
         # something in r's graph kept the pre-op value for backward: give it its own copy
         src._data = t.backend.xp.asarray(t._data, copy=True)
@@ -213,7 +232,7 @@ def refresh_views(base):
         return
     proxy = _wrap(base._data, base.backend, base.requires_grad, base.grad_fn)
     for v in vc.live_views():
-        if v._view is None or v._view[0] is not base or v._view[2]:
+        if v._view is None or v._view[0] is not base or v._view[2] == NO_GRAD_VIEW:
             continue
         new = v._view[1](proxy)
         v.grad_fn, v.requires_grad = new.grad_fn, new.requires_grad
