@@ -680,3 +680,26 @@ def test_pieces_are_views(split, device):
         return x
 
     check(fn, [X34], device)
+
+
+@pytest.mark.parametrize("op", ["prod", "amax"])
+def test_saved_0d_output_modified_through_a_view(op, device):
+    def fn(lib, w):
+        y = getattr(w, op)()
+        with lib.no_grad():
+            y.view(1).mul_(2)
+        return y
+
+    check(fn, [[0.5, 1.5, 2.0]], device)
+
+
+def test_saved_output_of_a_retained_graph_modified_between_backwards(device):
+    for lib in (torch, tg):
+        w = lib.tensor([0.5, 1.5, 2.0], requires_grad=True)
+        y = w.prod()
+        (g,) = lib.autograd.grad(y, w, create_graph=True) if lib is torch else tg.grad(y, w, create_graph=True)
+        g.sum().backward(retain_graph=True)
+        with lib.no_grad():
+            y.mul_(2)
+        with pytest.raises(RuntimeError):
+            y.backward()

@@ -87,7 +87,12 @@ class Context:
         """
         data, backend = self.output_data()
         if _grad_enabled[0]:
-            return _wrap(data, backend, True, self)
+            t = _wrap(data, backend, True, self)
+            if self._out_vc is None:  # a stand-in, not the output: views.storage must not watch its counter
+                from .views import Storage
+
+                t._vc = Storage()
+            return t
         return _wrap(data, backend)
 
     def output_data(self):

@@ -720,6 +720,8 @@ class Tensor:
         shape = _infer_shape(shape, self.numel(), "reshape", self._data.shape)
         if shape == self._data.shape:
             return self
+        if self._data.ndim == 0 and self._view is None and not self.backend.writable(self._data):
+            self._data = self.backend.xp.asarray(self._data, copy=True)  # a NumPy scalar: give it memory to view
         out = S.Reshape.apply(self, shape)
         if self.backend.may_share_memory(out._data, self._data):  # a view when the layout allows it
             _views.make_view(self, out, lambda b: b.reshape(shape))

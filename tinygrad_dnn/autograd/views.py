@@ -89,7 +89,7 @@ def storage(t):
             vc.version = n
         t._vc = vc
         ctx = t.grad_fn
-        if ctx is not None and ctx._out is not None and ctx._out_vc is None and ctx._out[0] is t._data:
+        if ctx is not None and ctx._out is not None and ctx._out_vc is None:
             ctx._out_vc, ctx._out_v = vc, n
     return vc
 

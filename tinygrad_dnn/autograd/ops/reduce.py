@@ -58,6 +58,7 @@ class Amax(Function):
     """y = max of x over dims; the gradient is split evenly among tied maxima (as torch.amax)."""
 
     reduce = "max"
+    saves_output = True  # ctx.kept aliases the output: in-place changes to it must be caught
 
     @classmethod
     def forward(cls, ctx, x, dims, keepdim):
@@ -71,6 +72,7 @@ class Amax(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        ctx.output_data()  # version check of the output
         hit = _mask(x, x._data == ctx.kept)
         share = hit / hit.sum(dim=ctx.dims, keepdim=True)
         return g.reshape(ctx.kept.shape) * share, None, None
