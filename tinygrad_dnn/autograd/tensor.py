@@ -734,9 +734,9 @@ class Tensor:
         out = self.reshape(*shape)
         if out is not self and out._view is None and out.numel() > 1:
             raise RuntimeError(
-                f"view: view size {tuple(out.shape)} is not compatible with input tensor's size {tuple(self.shape)} and "
-                "stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead "
-                "(or .contiguous().view(...)).")
+                f"view: view size {tuple(out.shape)} is not compatible with input tensor's size "
+                f"{tuple(self.shape)} and stride (at least one dimension spans across two contiguous subspaces). "
+                "Use .reshape(...) instead (or .contiguous().view(...)).")
         return out
 
     def narrow(self, dim, start, length):
@@ -959,7 +959,8 @@ class Tensor:
     def fill_(self, value):
         if isinstance(value, Tensor):
             if value.ndim != 0:
-                raise RuntimeError(f"fill_: only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions")
+                raise RuntimeError(f"fill_: only supports 0-dimension value tensor but got tensor with "
+                                   f"{value.ndim} dimensions")
             return self.copy_(value)
         return self._inplace("fill_", lambda s: _views.Fill.apply(s, value))
 
@@ -975,7 +976,8 @@ class Tensor:
             from .creation import _broadcast_shape
 
             if _broadcast_shape(src.shape, self.shape, op="copy_") != tuple(self.shape):
-                raise RuntimeError(f"copy_: source of shape {tuple(src.shape)} is not broadcastable to {tuple(self.shape)}")
+                raise RuntimeError(f"copy_: source of shape {tuple(src.shape)} is not broadcastable to "
+                                   f"{tuple(self.shape)}")
         return self._inplace("copy_", lambda s: _views.CopyFrom.apply(s, src))
 
     def clamp_(self, min=None, max=None):
