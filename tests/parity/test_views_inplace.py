@@ -703,3 +703,33 @@ def test_saved_output_of_a_retained_graph_modified_between_backwards(device):
             y.mul_(2)
         with pytest.raises(RuntimeError):
             y.backward()
+
+
+@pytest.mark.parametrize("case", ["add_self", "add_t", "copy_shifted", "mul_shifted", "setitem_shifted", "copy_t",
+                                  "add_row", "setitem_same", "iadd_with_none_index", "masked_fill_0d"])
+def test_partially_overlapping_operands_raise_as_torch(case, device):
+    def fn(lib, x):
+        x = x.detach().clone()
+        if case == "add_self":
+            x.add_(x)
+        elif case == "add_t":
+            x.add_(x.t())
+        elif case == "copy_shifted":
+            x[1:].copy_(x[:-1])
+        elif case == "mul_shifted":
+            x[1:].mul_(x[:-1])
+        elif case == "setitem_shifted":
+            x[1:] = x[:-1]
+        elif case == "copy_t":
+            x.copy_(x.t())
+        elif case == "add_row":
+            x.add_(x[0])
+        elif case == "setitem_same":
+            x[0] = x[0]
+        elif case == "iadd_with_none_index":
+            x[None, 0] += 1
+        else:
+            x.masked_fill_(x > 0.1, x[0, 0])
+        return x
+
+    check(fn, [X34[:3, :3]], device, grads=[False])

@@ -908,6 +908,8 @@ class Tensor:
             from .creation import tensor
 
             value = tensor(value, dtype=self.dtype, device=self.device)
+        if isinstance(value, Tensor) and not advanced:
+            _views.check_overlap("__setitem__", self, value, self._data[key])
         vreq = isinstance(value, Tensor) and value.requires_grad
         if not (_grad_enabled[0] and (self.requires_grad or vreq)) and self.backend.writable(self._data):
             # nothing to record: write straight into memory (no copy of the whole tensor)
@@ -923,35 +925,35 @@ class Tensor:
         _views.apply_inplace(self, "__setitem__", lambda s: _views.IndexPut.apply(s, key, advanced, value))
 
     # ------------------------------------------------------------ in-place (recorded in the graph; views.py)
-    def _inplace(self, op, f):
+    def _inplace(self, op, f, *others):
         """``self <- f(self)`` in memory, recorded in the graph as PyTorch does (see ``views.apply_inplace``)."""
-        return _views.apply_inplace(self, op, f)
+        return _views.apply_inplace(self, op, f, others)
 
     def add_(self, other, alpha=1):
         """self += alpha * other, in place."""
         o = other if alpha == 1 else other * alpha
-        return self._inplace("add_", lambda s: s + o)
+        return self._inplace("add_", lambda s: s + o, other)
 
     def sub_(self, other, alpha=1):
         o = other if alpha == 1 else other * alpha
-        return self._inplace("sub_", lambda s: s - o)
+        return self._inplace("sub_", lambda s: s - o, other)
 
     def mul_(self, other):
-        return self._inplace("mul_", lambda s: s * other)
+        return self._inplace("mul_", lambda s: s * other, other)
 
     def div_(self, other):
-        return self._inplace("div_", lambda s: s / other)
+        return self._inplace("div_", lambda s: s / other, other)
 
     def pow_(self, exponent):
-        return self._inplace("pow_", lambda s: s ** exponent)
+        return self._inplace("pow_", lambda s: s ** exponent, exponent)
 
     __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
 
     def addcmul_(self, t1, t2, value=1.0):
-        return self._inplace("addcmul_", lambda s: s + t1 * t2 * value)
+        return self._inplace("addcmul_", lambda s: s + t1 * t2 * value, t1, t2)
 
     def addcdiv_(self, t1, t2, value=1.0):
-        return self._inplace("addcdiv_", lambda s: s + t1 / t2 * value)
+        return self._inplace("addcdiv_", lambda s: s + t1 / t2 * value, t1, t2)
 
     def zero_(self):
         return self.fill_(0)
@@ -978,7 +980,7 @@ class Tensor:
             if _broadcast_shape(src.shape, self.shape, op="copy_") != tuple(self.shape):
                 raise RuntimeError(f"copy_: source of shape {tuple(src.shape)} is not broadcastable to "
                                    f"{tuple(self.shape)}")
-        return self._inplace("copy_", lambda s: _views.CopyFrom.apply(s, src))
+        return self._inplace("copy_", lambda s: _views.CopyFrom.apply(s, src), src)
 
     def clamp_(self, min=None, max=None):
         return self._inplace("clamp_", lambda s: s.clamp(min, max))

@@ -151,12 +151,25 @@ def check_inplace(t, op):
                 "'with torch.no_grad():' or clone() it first.")
 
 
-def apply_inplace(t, op, f):
+def check_overlap(op, dst, src, where=None):
+    """Raise as PyTorch when ``src`` partially overlaps the memory written (``where``, default ``dst``)."""
+    if isinstance(src, Tensor) and src.backend is dst.backend and \
+            dst.backend.overlap(dst._data if where is None else where, src._data) == 2:
+        raise RuntimeError(
+            f"{op}: unsupported operation: some elements of the input tensor (shape {tuple(src.shape)}) and the "
+            f"written-to tensor (shape {tuple(dst.shape)}) refer to a single memory location. Please clone() the "
+            "tensor before performing the operation.")
+
+
+def apply_inplace(t, op, f, others=()):
     """``t <- f(t)`` in place: write the result into ``t``'s memory and record it in the graph.
 
-    ``f`` maps a Tensor holding ``t``'s current value (and history) to a Tensor of ``t``'s shape.
+    ``f`` maps a Tensor holding ``t``'s current value (and history) to a Tensor of ``t``'s shape;
+    ``others``: the Tensor operands of the op (they must not partially overlap ``t``).
     """
     check_inplace(t, op)
+    for o in others:
+        check_overlap(op, t, o)
     storage(t)  # before the stand-in exists: an op that saved t as its output starts watching t's counter
     src = _wrap(t._data, t.backend, t.requires_grad, t.grad_fn)
     r = f(src)

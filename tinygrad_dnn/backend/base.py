@@ -84,6 +84,11 @@ class Backend:
         out[...] = arr
         return out
 
+    def overlap(self, a, b) -> int:
+        """0: ``a`` and ``b`` share no memory; 1: exactly the same elements (same start, shape, strides);
+        2: a partial overlap (an in-place op reading ``b`` while writing ``a`` would see its own writes)."""
+        return 0
+
     def is_contiguous(self, arr) -> bool:
         """True if ``arr`` is laid out row-major (C order); default: True."""
         return True

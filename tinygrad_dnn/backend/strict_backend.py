@@ -59,6 +59,11 @@ class StrictBackend(Backend):
             self.to_host(values) if self.is_array(values) else values
         arr[...] = self.from_host(host)
 
+    def overlap(self, a, b):
+        from .numpy_backend import _overlap
+
+        return _overlap(getattr(a, "_array", None), getattr(b, "_array", None))
+
     def is_contiguous(self, arr):
         return arr._array.flags.c_contiguous
 
