@@ -36,6 +36,10 @@ Three pieces of bookkeeping make that safe for autograd.
    If ``op``'s backward needs the value ``t`` had *before* the write (``mul_`` by a tensor that
    requires grad), that value is copied first (PyTorch's "original self").
 
+Refused, as in PyTorch: an in-place op on a leaf that requires grad (or on a view of one) in grad
+mode; writing into an ``expand()``ed view (several elements share one memory location); an operand
+that partially overlaps the memory being written (``x[1:].add_(x[:-1])``).
+
 What happens when you write ``x[0] += 1`` (Python runs ``v = x[0]; v += 1; x[0] = v``) is drawn
 in docs/architecture.md.
 """
