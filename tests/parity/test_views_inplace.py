@@ -15,6 +15,9 @@ import tinygrad_dnn.nn as tnn  # noqa: E402
 import tinygrad_dnn.nn.functional as TF  # noqa: E402
 from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
+# torch warns (deprecation) but still writes; we write silently
+pytestmark = pytest.mark.filterwarnings("ignore:Use of masked_fill_ on expanded tensors")
+
 
 def _np(t):
     return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else t.detach().numpy()
@@ -560,6 +563,8 @@ VIEW_STEPS = [
     ("unsqueeze", lambda t: t.unsqueeze(0) if t.ndim < 3 else t),
     ("elem", lambda t: t[(0,) * t.ndim]),
     ("flat", lambda t: t.view(-1) if t.ndim > 1 and t.is_contiguous() else t),
+    ("detach", lambda t: t.detach()),
+    ("expand", lambda t: t.unsqueeze(0).expand(2, *t.shape)),  # in-place on it raises in both
 ]
 INPLACE_STEPS = [
     ("add_c", lambda lib, t, c: t.add_(c[0])),
@@ -572,11 +577,15 @@ INPLACE_STEPS = [
     ("fill_", lambda lib, t, c: t.fill_(0.25)),
     ("copy_", lambda lib, t, c: t.copy_(c[0].expand(t.shape) * 2)),
     ("iadd_self", lambda lib, t, c: t.__iadd__(t * c[1])),
+    ("setitem", lambda lib, t, c: t.__setitem__(..., c[0] * 3)),
+    ("zero_", lambda lib, t, c: t.zero_()),
+    ("masked_fill_", lambda lib, t, c: t.masked_fill_(t > 0.1, c[1])),
+    ("sigmoid_", lambda lib, t, c: t.sigmoid_()),
 ]
 
 
 @pytest.mark.parametrize("dev", ["cpu", "strict"])
-@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(steps=st.lists(st.tuples(st.integers(0, len(VIEW_STEPS) - 1), st.integers(0, len(VIEW_STEPS) - 1),
                                 st.integers(0, len(INPLACE_STEPS) - 1), st.integers(0, 3).map(lambda k: k == 0),
                                 st.integers(0, 2).map(lambda k: k == 0)),
@@ -733,3 +742,28 @@ def test_partially_overlapping_operands_raise_as_torch(case, device):
         return x
 
     check(fn, [X34[:3, :3]], device, grads=[False])
+
+
+@pytest.mark.parametrize("case", ["slice_of_expand", "elem_of_expand_grad", "fill_expand", "masked_fill_expand",
+                                  "fill_expand_recorded", "add_expand", "zero_expand_t"])
+def test_writes_through_expanded_views(case, device):
+    """Found by the random sequences: a slice of an expand()ed view that has no repeated element is
+    writable (through its base); fills of an expand()ed view are allowed (torch), other ops raise."""
+    def fn(lib, w, c):
+        x = w * 1.0 if case in ("elem_of_expand_grad", "fill_expand_recorded") else w.detach().clone()
+        e = x.unsqueeze(0).expand(2, 3, 4)
+        if case == "slice_of_expand":
+            e[1:].mul_(3)
+        elif case == "elem_of_expand_grad":
+            e[0, 0, 0].mul_(c[1])
+        elif case in ("fill_expand", "fill_expand_recorded"):
+            e.fill_(0.5)
+        elif case == "masked_fill_expand":
+            e.masked_fill_(e > 0, 1.0)
+        elif case == "add_expand":
+            e.add_(1)
+        else:
+            e.transpose(0, 2).zero_()
+        return x * w
+
+    check(fn, [X34, [0.7, -1.3]], device)

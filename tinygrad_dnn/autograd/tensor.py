@@ -720,8 +720,7 @@ class Tensor:
         shape = _infer_shape(shape, self.numel(), "reshape", self._data.shape)
         if shape == self._data.shape:
             return self
-        if self._data.ndim == 0 and self._view is None and not self.backend.writable(self._data):
-            self._data = self.backend.xp.asarray(self._data, copy=True)  # a NumPy scalar: give it memory to view
+        _views.ensure_array(self)  # a NumPy scalar (0-d reduction result): give it memory to view
         out = S.Reshape.apply(self, shape)
         if self.backend.may_share_memory(out._data, self._data):  # a view when the layout allows it
             _views.make_view(self, out, lambda b: b.reshape(shape))
@@ -884,7 +883,7 @@ class Tensor:
         elif key != ():  # basic indexing is a view (x[1, 2] too: a 0-d view, not a copied scalar)
             if len(key) == self._data.ndim and builtins.all(k.__class__ is builtins.int for k in key):
                 key = key + (Ellipsis,)
-            out = _views.make_view(self, I.GetItem.apply(self, key, False), lambda b: I.GetItem.apply(b, key, False))
+            out = _select(self, key)
         else:
             out = self
         if inserts:
@@ -1187,6 +1186,11 @@ def _normalize_key(t, key):
         raise IndexError("combining None with integer-array or boolean indexing is not supported; "
                          "index first, then unsqueeze()")
     return tuple(out), advanced, inserts
+
+
+def _select(t, key):
+    """Basic indexing (a normalized key of ints and slices): a view of ``t``."""
+    return _views.make_view(t, I.GetItem.apply(t, key, False), lambda b: _select(b, key))
 
 
 def matmul(a, b):

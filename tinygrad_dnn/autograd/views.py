@@ -132,6 +132,8 @@ def mark_multi(views):
 
 def alias(src, out):
     """``out`` shares ``src``'s memory and version counter but is not a view in the graph sense (``detach()``)."""
+    ensure_array(src)
+    out._data = src._data
     out._vc = storage(src)
     return out
 
@@ -205,24 +207,60 @@ def apply_inplace(t, op, f, others=()):
     if record and r is not src and sys.getrefcount(src) > 2:
         # something in r's graph kept the pre-op value for backward: give it its own copy
         src._data = t.backend.xp.asarray(t._data, copy=True)
-    _write(t, r._data, op)
+    # torch lets fill_/masked_fill_ write into an expand()ed view (backward through it raises: ZeroRegion)
+    _write(t, r._data, op, overlap_ok=op in ("fill_", "masked_fill_"))
     bump(t)
     if record:
         _rebase(t, r)
     return t
 
 
-def _write(t, value, op):
+def _write(t, value, op, overlap_ok=False):
+    """``t``'s memory <- ``value``. ``overlap_ok``: a fill (fill_, zero_, masked_fill_), which PyTorch
+    allows on views whose elements share one memory location (an expand()ed view)."""
     data = t._data
     if t.backend.writable(data):
         data[...] = value
-    elif t._view is not None:
+    elif t._view is not None:  # a read-only view (it went through expand()): write into the base
+        _write_through_base(t, value, op, overlap_ok)
+    elif t._vc.__class__ is not int and t._data.ndim:
+        # an alias (detach()) of a read-only array: it went through expand(), and other tensors see it
         raise RuntimeError(
-            f"{op}: unsupported operation: more than one element of the written-to tensor refers to a single "
-            f"memory location (an expand()ed view of shape {tuple(t.shape)}). Please clone() the tensor before "
-            "performing the operation.")
-    else:  # a read-only array that no other tensor sees (e.g. a broadcast result): replace it
+            f"{op}: unsupported operation: more than one element of the written-to tensor (shape {tuple(t.shape)}) "
+            "refers to a single memory location (it was expand()ed). Please clone() the tensor before performing "
+            "the operation.")
+    else:  # a read-only array that no other tensor sees (a NumPy scalar, a broadcast result): replace it
         t._data = t.backend.xp.asarray(value, copy=True)
+
+
+def ensure_array(t):
+    """Give a tensor holding a NumPy scalar (a 0-d reduction result) a real 0-d array, so aliases share it."""
+    if t._view is None and t._data.ndim == 0 and not t.backend.writable(t._data):
+        t._data = t.backend.xp.asarray(t._data, copy=True)
+
+
+def _write_through_base(t, value, op, overlap_ok=False):
+    """Write ``value`` into the base elements that view ``t`` shows, found by applying the view to
+    the base's element numbers; refused (as PyTorch) if two view elements are one base element."""
+    base, fn, _ = t._view
+    be = base.backend
+    xp = be.xp
+    shape = base._data.shape
+    n = 1
+    for d in shape:
+        n *= d
+    pos = fn(_wrap(xp.reshape(xp.arange(n, dtype=xp.int64, device=be.device), shape), be))._data
+    pos = xp.reshape(pos, (-1,))
+    if not overlap_ok and xp.unique_values(pos).shape[0] != pos.shape[0]:
+        raise RuntimeError(
+            f"{op}: unsupported operation: more than one element of the written-to tensor (an expand()ed view "
+            f"of shape {tuple(t.shape)}) refers to a single memory location. Please clone() the tensor before "
+            "performing the operation.")
+    key, stride = [], 1
+    for d in reversed(shape):
+        key.append((pos // stride) % d)
+        stride *= d
+    be.index_put_(base._data, tuple(reversed(key)), xp.reshape(xp.asarray(value), (-1,)))
 
 
 def _rebase(t, r):
@@ -286,7 +324,7 @@ class ZeroRegion(Function):
         out = xp.empty_like(like)  # same memory layout as the base, so fn gives a view of it again
         out[...] = x._data
         region = fn(_wrap(out, x.backend))
-        region._data[...] = 0
+        _write(region, xp.zeros_like(region._data), "CopySlicesBackward")
         return out
 
     @staticmethod
