@@ -767,3 +767,14 @@ def test_writes_through_expanded_views(case, device):
         return x * w
 
     check(fn, [X34, [0.7, -1.3]], device)
+
+
+def test_retained_and_leaf_grads_are_writable(device):
+    for lib in (torch, tg):
+        x = lib.ones(2, 3, requires_grad=True) if lib is torch else tg.ones(2, 3, requires_grad=True, device=device)
+        y = x * 2
+        y.retain_grad()
+        y.sum().backward()
+        y.grad.mul_(3)
+        x.grad.zero_()
+        assert float(y.grad.sum()) == 18.0 and float(x.grad.sum()) == 0.0

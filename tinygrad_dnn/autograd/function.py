@@ -321,6 +321,8 @@ def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumul
             if node._retained is not None:
                 t = node._retained()
                 if t is not None:
+                    if t.grad is None and not create_graph and (g._view is not None or not g.backend.owns(g._data)):
+                        g = Tensor._from_array(g.backend.xp.asarray(g._data, copy=True), g.backend)  # its own memory
                     t.grad = g if t.grad is None else t.grad + g
             if capture is not None and id(node) in capture:
                 prev = captured.get(id(node))

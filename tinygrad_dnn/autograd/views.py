@@ -245,6 +245,8 @@ def _write_through_base(t, value, op, overlap_ok=False):
     base, fn, _ = t._view
     be = base.backend
     xp = be.xp
+    if not be.writable(base._data):
+        raise RuntimeError(f"{op}: cannot write into a view (shape {tuple(t.shape)}) of read-only memory; clone() it first")
     shape = base._data.shape
     n = 1
     for d in shape:
