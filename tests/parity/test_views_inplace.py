@@ -778,3 +778,12 @@ def test_retained_and_leaf_grads_are_writable(device):
         y.grad.mul_(3)
         x.grad.zero_()
         assert float(y.grad.sum()) == 18.0 and float(x.grad.sum()) == 0.0
+
+
+def test_fill_of_an_expanded_0d_reduction_result(device):
+    def fn(lib, x):
+        s = x.detach().sum()
+        s.expand(4).fill_(2.0)
+        return s
+
+    check(fn, [[1.0, 2.0, 3.0]], device, grads=[False])

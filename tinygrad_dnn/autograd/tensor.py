@@ -833,6 +833,7 @@ class Tensor:
                                    f"dim {i} has size {s}, expected 1 or {full[i + lead]}")
         if full == shp:
             return self
+        _views.ensure_array(self)
         return _views.make_view(self, S.Expand.apply(self, full), lambda b: b.expand(full))
 
     broadcast_to = expand

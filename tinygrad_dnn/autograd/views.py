@@ -258,11 +258,13 @@ def _write_through_base(t, value, op, overlap_ok=False):
             f"{op}: unsupported operation: more than one element of the written-to tensor (an expand()ed view "
             f"of shape {tuple(t.shape)}) refers to a single memory location. Please clone() the tensor before "
             "performing the operation.")
-    key, stride = [], 1
+    target, key, stride = base._data, [], 1
+    if not shape:  # a 0-d base: its one element, through a (1,)-shaped view of it
+        target, shape = xp.reshape(target, (1,)), (1,)
     for d in reversed(shape):
         key.append((pos // stride) % d)
         stride *= d
-    be.index_put_(base._data, tuple(reversed(key)), xp.reshape(xp.asarray(value), (-1,)))
+    be.index_put_(target, tuple(reversed(key)), xp.reshape(xp.asarray(value), (-1,)))
 
 
 def _rebase(t, r):
