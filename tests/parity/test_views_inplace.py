@@ -787,3 +787,23 @@ def test_fill_of_an_expanded_0d_reduction_result(device):
         return s
 
     check(fn, [[1.0, 2.0, 3.0]], device, grads=[False])
+
+
+@pytest.mark.parametrize("case", ["fill", "masked_fill_slice_t", "view_of_detached_expand", "add_raises"])
+def test_writes_through_a_detached_expanded_view(case, device):
+    """Found by the random sequences: detach() of an expand()ed view reaches the base's memory."""
+    def fn(lib, x):
+        x = x.detach().clone()
+        e = x.unsqueeze(0).expand(2, 3, 4).detach()
+        if case == "fill":
+            e.fill_(2.0)
+        elif case == "masked_fill_slice_t":
+            d = x[0:1].expand(3, 4).detach()[1:2].t()
+            d.masked_fill_(d > 0, 5.0)
+        elif case == "view_of_detached_expand":
+            e[1].mul_(3)
+        else:
+            e.add_(1)
+        return x
+
+    check(fn, [X34], device, grads=[False])

@@ -45,7 +45,8 @@ def _kd(keepdim, keepdims):
 
 
 class Tensor:
-    __slots__ = ("_data", "backend", "requires_grad", "grad", "grad_fn", "_vc", "_view", "__weakref__")
+    # _route (views.alias): set only on a detach() of a view, never read on the hot path
+    __slots__ = ("_data", "backend", "requires_grad", "grad", "grad_fn", "_vc", "_view", "_route", "__weakref__")
     __array_priority__ = 1000  # so numpy_array * tensor calls Tensor.__rmul__
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):

@@ -135,6 +135,9 @@ def alias(src, out):
     ensure_array(src)
     out._data = src._data
     out._vc = storage(src)
+    route = src._view[:2] if src._view is not None else getattr(src, "_route", None)
+    if route is not None:  # how to reach the memory if it is read-only (an expand()ed view)
+        out._route = route
     return out
 
 
@@ -221,7 +224,8 @@ def _write(t, value, op, overlap_ok=False):
     data = t._data
     if t.backend.writable(data):
         data[...] = value
-    elif t._view is not None:  # a read-only view (it went through expand()): write into the base
+    elif t._view is not None or getattr(t, "_route", None) is not None:
+        # a read-only view (it went through expand()): write into the base
         _write_through_base(t, value, op, overlap_ok)
     elif t._vc.__class__ is not int and t._data.ndim:
         # an alias (detach()) of a read-only array: it went through expand(), and other tensors see it
@@ -242,9 +246,13 @@ def ensure_array(t):
 def _write_through_base(t, value, op, overlap_ok=False):
     """Write ``value`` into the base elements that view ``t`` shows, found by applying the view to
     the base's element numbers; refused (as PyTorch) if two view elements are one base element."""
-    base, fn, _ = t._view
+    base, fn = t._view[:2] if t._view is not None else t._route
     be = base.backend
     xp = be.xp
+    while not be.writable(base._data) and getattr(base, "_route", None) is not None:
+        rb, rfn = base._route  # base is a detach() of a view: go on to that view's base
+        fn = (lambda f, g: lambda b: f(g(b)))(fn, rfn)
+        base = rb
     if not be.writable(base._data):
         raise RuntimeError(f"{op}: cannot write into a view (shape {tuple(t.shape)}) of read-only memory; clone() it first")
     shape = base._data.shape
