@@ -135,9 +135,10 @@ def alias(src, out):
     ensure_array(src)
     out._data = src._data
     out._vc = storage(src)
-    route = src._view[:2] if src._view is not None else getattr(src, "_route", None)
-    if route is not None:  # how to reach the memory if it is read-only (an expand()ed view)
-        out._route = route
+    if src._view is not None:  # how to reach the memory if it is read-only (an expand()ed view)
+        out._route = src._view[:2]
+    elif not src.backend.writable(src._data) and getattr(src, "_route", None) is not None:
+        out._route = src._route
     return out
 
 
