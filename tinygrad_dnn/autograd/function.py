@@ -52,6 +52,8 @@ class Context:
     _freed = False
     _retained = None
     _out = None
+    _out_vc = None  # the saved output's version counter (views.Storage, attached lazily) and its version
+    _out_v = 0
     _hooks = ()
     next = ()
     in_shapes = ()
@@ -63,14 +65,15 @@ class Context:
     def save_for_backward(self, *tensors):
         """Keep tensors for ``backward``; modifying one in place afterwards is an error."""
         self._saved = tensors
-        self._versions = [0 if t is None else t._version for t in tensors]
+        # t._version without the property call (this is on every op's path): an int, or a shared Storage
+        self._versions = [0 if t is None else (t._vc if t._vc.__class__ is int else t._vc.version) for t in tensors]
 
     @property
     def saved_tensors(self):
         if self._freed:
             raise GradGraphError(_freed_message(self))
         for t, v in zip(self._saved, self._versions):
-            if t is not None and t._version != v:
+            if t is not None and (t._vc if t._vc.__class__ is int else t._vc.version) != v:
                 raise GradGraphError(
                     f"{self.name()}: a tensor of shape {tuple(t.shape)} saved for backward was modified in place "
                     f"(version {v} when saved, {t._version} now). Use an out-of-place op (x = x * 2 instead of x *= 2) "
@@ -82,12 +85,27 @@ class Context:
 
         Under ``create_graph`` it is returned attached to this node, so it stays differentiable.
         """
-        data, backend = self._out
+        data, backend = self.output_data()
+        if _grad_enabled[0]:
+            t = _wrap(data, backend, True, self)
+            if self._out_vc is None:  # a stand-in, not the output: views.storage must not watch its counter
+                from .views import Storage
+
+                t._vc = Storage()
+            return t
+        return _wrap(data, backend)
+
+    def output_data(self):
+        """``(array, backend)`` of the op's saved output, checked against in-place changes (version counter)."""
         if self._freed:
             raise GradGraphError(_freed_message(self))
-        if _grad_enabled[0]:
-            return _wrap(data, backend, True, self)
-        return _wrap(data, backend)
+        vc = self._out_vc
+        if vc is not None and vc.version != self._out_v:
+            raise GradGraphError(
+                f"{self.name()}: its output (shape {tuple(self._out[0].shape)}), saved for backward, was modified "
+                f"in place (version {self._out_v} when saved, {vc.version} now). Use an out-of-place op "
+                "(y = y * 2 instead of y *= 2) or clone() the output before changing it.")
+        return self._out
 
     def name(self):
         return self.fn.__name__ + "Backward"
@@ -147,7 +165,7 @@ class Function:
             for a in args)
         ctx.in_shapes = tuple(a._data.shape if isinstance(a, Tensor) else None for a in args)
         ctx.needs_input_grad = tuple(n is not None for n in ctx.next)
-        if cls.saves_output:
+        if cls.saves_output:  # checked against in-place changes: see views.storage
             ctx._out = (out, backend)
         return _wrap(out, backend, True, ctx)
 
@@ -305,6 +323,8 @@ def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumul
             if node._retained is not None:
                 t = node._retained()
                 if t is not None:
+                    if t.grad is None and not create_graph and (g._view is not None or not g.backend.owns(g._data)):
+                        g = Tensor._from_array(g.backend.xp.asarray(g._data, copy=True), g.backend)  # its own memory
                     t.grad = g if t.grad is None else t.grad + g
             if capture is not None and id(node) in capture:
                 prev = captured.get(id(node))

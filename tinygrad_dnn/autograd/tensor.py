@@ -1,7 +1,9 @@
 """``Tensor``: an array on some backend plus the autograd bookkeeping.
 
 Slots: ``_data`` (the backend array), ``backend``, ``requires_grad``, ``grad`` (a Tensor or None),
-``grad_fn`` (the Context that produced it; None for leaves), ``_version`` (bumped by in-place ops).
+``grad_fn`` (the Context that produced it; None for leaves), ``_vc`` (the version counter bumped by
+in-place ops: an int, or a ``views.Storage`` shared with views; read it as ``_version``) and ``_view``
+(None, or ``(base, view_fn)`` for a view; see ``views.py``).
 Methods are thin: each one calls a ``Function`` from ``ops``.
 """
 from __future__ import annotations
@@ -11,6 +13,7 @@ import math
 import weakref
 
 from . import dtype as _dt
+from . import views as _views
 from .function import Function, backward as _backward
 from .grad_mode import _grad_enabled
 from .ops import elementwise as E
@@ -28,7 +31,8 @@ def _wrap(data, backend, requires_grad=False, grad_fn=None):
     t.requires_grad = requires_grad
     t.grad = None
     t.grad_fn = grad_fn
-    t._version = 0
+    t._vc = 0
+    t._view = None
     return t
 
 
@@ -41,7 +45,8 @@ def _kd(keepdim, keepdims):
 
 
 class Tensor:
-    __slots__ = ("_data", "backend", "requires_grad", "grad", "grad_fn", "_version", "__weakref__")
+    # _route (views.alias): set only on a detach() of a view, never read on the hot path
+    __slots__ = ("_data", "backend", "requires_grad", "grad", "grad_fn", "_vc", "_view", "_route", "__weakref__")
     __array_priority__ = 1000  # so numpy_array * tensor calls Tensor.__rmul__
 
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
@@ -63,7 +68,7 @@ class Tensor:
             raise TypeError(f"Tensor(): expected a sequence of data or integer sizes, got "
                             f"{', '.join(type(a).__name__ for a in args)}; use tensor(x) for a scalar")
         self._data, self.backend = t._data, t.backend
-        self.requires_grad, self.grad, self.grad_fn, self._version = t.requires_grad, None, None, 0
+        self.requires_grad, self.grad, self.grad_fn, self._vc, self._view = t.requires_grad, None, None, 0, None
 
     _from_array = staticmethod(_wrap)
 
@@ -79,10 +84,34 @@ class Tensor:
             t.grad = copy.deepcopy(self.grad, memo)
         return t
 
+    def __getstate__(self):
+        """Pickle the array and flags; a view is pickled as a plain tensor (its view function is a closure)."""
+        return (None, {"_data": self._data, "backend": self.backend, "requires_grad": self.requires_grad,
+                       "grad": self.grad, "grad_fn": self.grad_fn, "_vc": self._version, "_view": None})
+
     # ------------------------------------------------------------ attributes
     @property
+    def _version(self):
+        """How many in-place changes this tensor's memory has seen (shared by all its views)."""
+        vc = self._vc
+        return vc if vc.__class__ is builtins.int else vc.version
+
+    @_version.setter
+    def _version(self, value):
+        _views.storage(self).version = value
+
+    @property
+    def _base(self):
+        """The tensor whose memory this view shares (None if this is not a view)."""
+        return None if self._view is None else self._view[0]
+
+    def _is_view(self):
+        return self._view is not None
+
+    @property
     def data(self):
-        """A tensor sharing this one's array but detached from the graph (as ``torch.Tensor.data``)."""
+        """A tensor sharing this one's array but detached from the graph and from its version counter
+        (as ``torch.Tensor.data``: changes through it are invisible to autograd)."""
         return _wrap(self._data, self.backend)
 
     @data.setter
@@ -194,7 +223,10 @@ class Tensor:
         if dtype is not None:
             dtype = _dt.get_dtype(dtype)
             if dtype is not self.dtype:
-                out = E.Cast.apply(out, getattr(self.backend.xp, dtype.name))
+                if dtype.is_floating_point:
+                    out = E.Cast.apply(out, getattr(self.backend.xp, dtype.name))
+                else:  # integer and bool values have no gradient: the cast cuts the graph (as PyTorch)
+                    out = _wrap(self.backend.xp.astype(self._data, getattr(self.backend.xp, dtype.name)), self.backend)
         if device is not None:
             b = get_backend(device)
             if b is not self.backend:
@@ -229,8 +261,8 @@ class Tensor:
 
     # ------------------------------------------------------------ autograd
     def detach(self):
-        """Same array, cut from the graph."""
-        return _wrap(self._data, self.backend)
+        """Same array (and version counter), cut from the graph."""
+        return _views.alias(self, _wrap(self._data, self.backend))
 
     def detach_(self):
         self.grad_fn = None
@@ -301,8 +333,9 @@ class Tensor:
         return id(self)
 
     def __iter__(self):
-        for i in range(len(self)):
-            yield self[i]
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
 
     # ------------------------------------------------------------ arithmetic
     def _coerce(self, other, op):
@@ -611,6 +644,51 @@ class Tensor:
     def expm1(self):
         return E.Expm1.apply(self)
 
+    def relu_(self):
+        return self._inplace("relu_", lambda s: s.relu())
+
+    def sigmoid_(self):
+        return self._inplace("sigmoid_", lambda s: s.sigmoid())
+
+    def tanh_(self):
+        return self._inplace("tanh_", lambda s: s.tanh())
+
+    def exp_(self):
+        return self._inplace("exp_", lambda s: s.exp())
+
+    def log_(self):
+        return self._inplace("log_", lambda s: s.log())
+
+    def sqrt_(self):
+        return self._inplace("sqrt_", lambda s: s.sqrt())
+
+    def abs_(self):
+        return self._inplace("abs_", lambda s: s.abs())
+
+    def sin_(self):
+        return self._inplace("sin_", lambda s: s.sin())
+
+    def cos_(self):
+        return self._inplace("cos_", lambda s: s.cos())
+
+    def reciprocal_(self):
+        return self._inplace("reciprocal_", lambda s: s.reciprocal())
+
+    def square_(self):
+        return self._inplace("square_", lambda s: s.square())
+
+    def floor_(self):
+        return self._inplace("floor_", lambda s: s.floor())
+
+    def ceil_(self):
+        return self._inplace("ceil_", lambda s: s.ceil())
+
+    def round_(self):
+        return self._inplace("round_", lambda s: s.round())
+
+    def trunc_(self):
+        return self._inplace("trunc_", lambda s: s.trunc())
+
     def clamp(self, min=None, max=None):
         """y = min(max(x, min), max);  gradient 1 inside [min, max] (inclusive), 0 outside."""
         if min is None and max is None:
@@ -780,9 +858,36 @@ class Tensor:
         shape = _infer_shape(shape, self.numel(), "reshape", self._data.shape)
         if shape == self._data.shape:
             return self
-        return S.Reshape.apply(self, shape)
+        _views.ensure_array(self)  # a NumPy scalar (0-d reduction result): give it memory to view
+        out = S.Reshape.apply(self, shape)
+        if self.backend.may_share_memory(out._data, self._data):  # a view when the layout allows it
+            _views.make_view(self, out, lambda b: b.reshape(shape))
+        return out
 
-    view = reshape
+    def view(self, *shape):
+        """Like ``reshape`` but always a view: raises if the memory layout does not allow one (as PyTorch)."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
+            shape = tuple(shape[0])
+        out = self.reshape(*shape)
+        if out is not self and out._view is None and out.numel() > 1:
+            raise RuntimeError(
+                f"view: view size {tuple(out.shape)} is not compatible with input tensor's size "
+                f"{tuple(self.shape)} and stride (at least one dimension spans across two contiguous subspaces). "
+                "Use .reshape(...) instead (or .contiguous().view(...)).")
+        return out
+
+    def narrow(self, dim, start, length):
+        """The view ``x[..., start:start + length, ...]`` along ``dim``."""
+        dim = dim % builtins.max(self.ndim, 1)
+        n = self._data.shape[dim]
+        if start < 0:
+            start += n
+        if not (0 <= start <= n and 0 <= length <= n - start):
+            raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) of dim {dim}")
+        return self[(slice(None),) * dim + (slice(start, start + length),)]
+
+    def is_contiguous(self):
+        return self.backend.is_contiguous(self._data)
 
     def view_as(self, other):
         return self.reshape(other.shape)
@@ -815,7 +920,7 @@ class Tensor:
             raise ValueError(f"permute: dims {dims} are not a permutation of a {nd}-d tensor's dims")
         if dims == tuple(range(nd)):
             return self
-        return S.Permute.apply(self, dims)
+        return _views.make_view(self, S.Permute.apply(self, dims), lambda b: b.permute(dims))
 
     def transpose(self, dim0, dim1):
         nd = self.ndim
@@ -855,6 +960,10 @@ class Tensor:
         lead = len(shape) - len(shp)
         if lead < 0:
             raise RuntimeError(f"expand: cannot expand shape {tuple(shp)} to {tuple(shape)} (fewer dims)")
+        for i in range(lead):
+            if shape[i] == -1:
+                raise RuntimeError(f"expand: the expanded size of the tensor (-1) isn't allowed in a leading, "
+                                   f"non-existing dimension {i} (shape {tuple(shp)} to {tuple(shape)})")
         full = tuple(shp[i - lead] if s == -1 else s for i, s in enumerate(shape))
         for i, s in enumerate(shp):
             if s != 1 and s != full[i + lead]:
@@ -862,7 +971,8 @@ class Tensor:
                                    f"dim {i} has size {s}, expected 1 or {full[i + lead]}")
         if full == shp:
             return self
-        return S.Expand.apply(self, full)
+        _views.ensure_array(self)
+        return _views.make_view(self, S.Expand.apply(self, full), lambda b: b.expand(full))
 
     broadcast_to = expand
 
@@ -896,7 +1006,7 @@ class Tensor:
             idx[dim] = slice(start, start + s)
             out.append(self[tuple(idx)])
             start += s
-        return tuple(out)
+        return tuple(_views.mark_multi(out))
 
     def chunk(self, chunks, dim=0):
         n = self._data.shape[dim]
@@ -907,7 +1017,14 @@ class Tensor:
 
     def __getitem__(self, key):
         key, advanced, inserts = _normalize_key(self, key)
-        out = I.GetItem.apply(self, key, advanced) if key != () else self
+        if advanced:  # integer-array / mask indexing copies
+            out = I.GetItem.apply(self, key, True)
+        elif key != ():  # basic indexing is a view (x[1, 2] too: a 0-d view, not a copied scalar)
+            if len(key) == self._data.ndim and builtins.all(k.__class__ is builtins.int for k in key):
+                key = key + (Ellipsis,)
+            out = _select(self, key)
+        else:
+            out = self
         if inserts:
             shp = list(out._data.shape)
             for pos in inserts:
@@ -916,76 +1033,125 @@ class Tensor:
         return out
 
     def __setitem__(self, key, value):
-        self._check_inplace("__setitem__")
-        key, _, inserts = _normalize_key(self, key)
-        v = value._data if isinstance(value, Tensor) else value
-        if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
-            v = self.backend.xp.astype(v, self._data.dtype)
-        self._data[key] = v
-        self._version += 1
-
-    # ------------------------------------------------------------ in-place (no graph)
-    def _check_inplace(self, op):
-        if self.requires_grad and _grad_enabled[0]:
-            what = "a leaf tensor that requires grad" if self.grad_fn is None else "a tensor that is part of a graph"
-            raise RuntimeError(
-                f"{op}: in-place operation on {what} (shape {tuple(self.shape)}). Wrap parameter updates in "
-                "'with torch.no_grad():', or use the out-of-place form (x = x + y).")
-
-    def _inplace(self, op, f, other=None):
-        self._check_inplace(op)
-        if isinstance(other, Tensor):
-            if other.backend is not self.backend:
+        """``x[key] = value``: in place, recorded in the graph when ``x`` or ``value`` requires grad."""
+        key, advanced, _ = _normalize_key(self, key)
+        if not advanced and len(key) == self._data.ndim and builtins.all(k.__class__ is builtins.int for k in key):
+            key = key + (Ellipsis,)
+        if isinstance(value, Tensor):
+            if value.backend is not self.backend:
                 from .function import _device_mismatch
 
-                _device_mismatch(type(op, (), {}), (self, other))
-            o = other._data
-            if o.dtype != self._data.dtype:
-                o = self.backend.xp.astype(o, self._data.dtype)
-        else:
-            o = other
-        res = f(self._data, o)
-        if res is not None:
-            self._data = res
-        self._version += 1
-        return self
+                _device_mismatch(type("SetItem", (), {}), (self, value))
+        elif not isinstance(value, (builtins.int, builtins.float, builtins.bool)):
+            from .creation import tensor
+
+            value = tensor(value, dtype=self.dtype, device=self.device)
+        if isinstance(value, Tensor) and not advanced:
+            _views.check_overlap("__setitem__", self, value, self._data[key])
+        vreq = isinstance(value, Tensor) and value.requires_grad
+        if not (_grad_enabled[0] and (self.requires_grad or vreq)) and self.backend.writable(self._data):
+            # nothing to record: write straight into memory (no copy of the whole tensor)
+            v = value._data if isinstance(value, Tensor) else value
+            if isinstance(value, Tensor) and v.dtype != self._data.dtype:
+                if value.dtype.is_floating_point and not self.dtype.is_floating_point:
+                    raise RuntimeError(f"__setitem__: value of type {value.dtype} can't be cast to the tensor's "
+                                       f"type {self.dtype}; convert one of them first")
+                v = self.backend.xp.astype(v, self._data.dtype)
+            self.backend.index_put_(self._data, key, v)
+            _views.bump(self)
+            return
+        _views.apply_inplace(self, "__setitem__", lambda s: _views.IndexPut.apply(s, key, advanced, value))
+
+    # ------------------------------------------------------------ in-place (recorded in the graph; views.py)
+    def _inplace(self, op, f, *others):
+        """``self <- f(self)`` in memory, recorded in the graph as PyTorch does (see ``views.apply_inplace``)."""
+        return _views.apply_inplace(self, op, f, others)
 
     def add_(self, other, alpha=1):
-        """self += alpha * other, in place (no graph; see ``_check_inplace``)."""
-        return self._inplace("add_", _iadd, other if alpha == 1 else other * alpha)
+        """self += alpha * other, in place."""
+        o = other if alpha == 1 else other * alpha
+        return self._inplace("add_", lambda s: s + o, other)
 
     def sub_(self, other, alpha=1):
-        return self._inplace("sub_", _isub, other if alpha == 1 else other * alpha)
+        o = other if alpha == 1 else other * alpha
+        return self._inplace("sub_", lambda s: s - o, other)
 
     def mul_(self, other):
-        return self._inplace("mul_", _imul, other)
+        return self._inplace("mul_", lambda s: s * other, other)
 
     def div_(self, other):
-        return self._inplace("div_", _idiv, other)
+        return self._inplace("div_", lambda s: s / other, other)
 
-    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+    def pow_(self, exponent):
+        return self._inplace("pow_", lambda s: s ** exponent, exponent)
+
+    __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
 
     def addcmul_(self, t1, t2, value=1.0):
-        return self.add_(_wrap(t1._data * t2._data * value, self.backend))
+        return self._inplace("addcmul_", lambda s: s + t1 * t2 * value, t1, t2)
+
+    def addcdiv_(self, t1, t2, value=1.0):
+        return self._inplace("addcdiv_", lambda s: s + t1 / t2 * value, t1, t2)
 
     def zero_(self):
         return self.fill_(0)
 
     def fill_(self, value):
-        def f(a, v):
-            a[...] = v
-        return self._inplace("fill_", f, value)
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise RuntimeError(f"fill_: only supports 0-dimension value tensor but got tensor with "
+                                   f"{value.ndim} dimensions")
+            return self.copy_(value)
+        return self._inplace("fill_", lambda s: _views.Fill.apply(s, value))
 
     def copy_(self, src):
-        if tuple(src.shape) != tuple(self.shape):
-            src = src.expand(self.shape)
+        """Copy ``src`` (broadcast to this shape, converted to this dtype/device) into this tensor."""
+        if not isinstance(src, Tensor):
+            from .creation import tensor
 
-        def f(a, v):
-            a[...] = v
-        return self._inplace("copy_", f, src)
+            src = tensor(src, dtype=self.dtype, device=self.device)
+        if src.backend is not self.backend:
+            src = src.to(self.device)
+        if tuple(src.shape) != tuple(self.shape):
+            from .creation import _broadcast_shape
+
+            if _broadcast_shape(src.shape, self.shape, op="copy_") != tuple(self.shape):
+                raise RuntimeError(f"copy_: source of shape {tuple(src.shape)} is not broadcastable to "
+                                   f"{tuple(self.shape)}")
+        return self._inplace("copy_", lambda s: _views.CopyFrom.apply(s, src), src)
 
     def clamp_(self, min=None, max=None):
-        return self._inplace("clamp_", lambda a, _: self.backend.xp.clip(a, min=min, max=max))
+        return self._inplace("clamp_", lambda s: s.clamp(min, max))
+
+    clip_ = clamp_
+
+    def clamp_min_(self, min):
+        return self._inplace("clamp_min_", lambda s: s.clamp(min=min))
+
+    def clamp_max_(self, max):
+        return self._inplace("clamp_max_", lambda s: s.clamp(max=max))
+
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` is True, else ``self`` (mask broadcasts to this shape)."""
+        if not isinstance(mask, Tensor) or mask.dtype is not _dt.bool_:
+            raise RuntimeError(f"masked_fill: expected a bool mask tensor, got {getattr(mask, 'dtype', type(mask))}")
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise RuntimeError(f"masked_fill: only supports a 0-dimensional value tensor, got {value.ndim} dims")
+            v = value if value.dtype is self.dtype else value.to(self.dtype)
+        else:
+            from .creation import full_like
+
+            v = full_like(self, value)
+        return E.Where.apply(mask.expand(self.shape), v.expand(self.shape), self)
+
+    def masked_fill_(self, mask, value):
+        return self._inplace("masked_fill_", lambda s: s.masked_fill(mask, value))
+
+    def neg_(self):
+        return self._inplace("neg_", lambda s: -s)
+
+    negative_ = neg_
 
     def uniform_(self, a=0.0, b=1.0):
         return self.copy_(_wrap(self.backend.uniform(self._data.shape, self._data.dtype, a, b), self.backend))
@@ -994,7 +1160,8 @@ class Tensor:
         return self.copy_(_wrap(self.backend.normal(self._data.shape, self._data.dtype, mean, std), self.backend))
 
     def contiguous(self):
-        return self
+        """``self`` if its memory is laid out row-major, else a row-major copy (so ``view`` works on it)."""
+        return self if self.backend.is_contiguous(self._data) else Clone.apply(self, True)
 
     def type_as(self, other):
         return self.to(other.dtype)
@@ -1018,25 +1185,10 @@ class Tensor:
 from . import function as _function  # noqa: E402
 
 _function._bind(Tensor, _wrap)
+_views._bind(Tensor, _wrap)
 
 
 # ---------------------------------------------------------------- helpers and small ops
-def _iadd(a, b):
-    a += b
-
-
-def _isub(a, b):
-    a -= b
-
-
-def _imul(a, b):
-    a *= b
-
-
-def _idiv(a, b):
-    a /= b
-
-
 def _var_args(op, t, dim, unbiased, keepdim, correction, axis, keepdims):
     """Resolve var/std's PyTorch signatures to (dims, correction, keepdim)."""
     if isinstance(dim, builtins.bool):  # var(unbiased): a bool first argument is not a dim
@@ -1083,15 +1235,17 @@ class MinMax(tuple):
 
 
 class Clone(Function):
-    """y = a copy of x;  dy/dx = 1."""
+    """y = a copy of x (row-major with ``c_order``, e.g. for ``contiguous()``);  dy/dx = 1."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, x, c_order=False):
+        if c_order:
+            return x.backend.copy_c(x._data)
         return x.backend.xp.asarray(x._data, copy=True)
 
     @staticmethod
     def backward(ctx, g):
-        return g
+        return g, None
 
 
 class ToDevice(Function):
@@ -1322,6 +1476,11 @@ def _normalize_key(t, key):
         raise IndexError("combining None with integer-array or boolean indexing is not supported; "
                          "index first, then unsqueeze()")
     return tuple(out), advanced, inserts
+
+
+def _select(t, key):
+    """Basic indexing (a normalized key of ints and slices): a view of ``t``."""
+    return _views.make_view(t, I.GetItem.apply(t, key, False), lambda b: _select(b, key))
 
 
 def matmul(a, b):

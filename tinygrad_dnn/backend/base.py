@@ -70,6 +70,33 @@ class Backend:
         """``x`` where ``cond`` else 0 (a ReLU-style gradient mask)."""
         return x * self.xp.astype(cond, x.dtype)
 
+    def writable(self, arr) -> bool:
+        """True if ``arr[...] = value`` writes into ``arr``'s memory (False for broadcast/read-only arrays)."""
+        return True
+
+    def index_put_(self, arr, key, values):
+        """In place ``arr[key] = values`` (``key`` a normalized indexing tuple, may hold index arrays)."""
+        arr[key] = values
+
+    def copy_c(self, arr):
+        """A row-major (C order) copy of ``arr``."""
+        out = self.xp.empty(arr.shape, dtype=arr.dtype, device=self.device)
+        out[...] = arr
+        return out
+
+    def overlap(self, a, b) -> int:
+        """0: ``a`` and ``b`` share no memory; 1: exactly the same elements (same start, shape, strides);
+        2: a partial overlap (an in-place op reading ``b`` while writing ``a`` would see its own writes)."""
+        return 0
+
+    def is_contiguous(self, arr) -> bool:
+        """True if ``arr`` is laid out row-major (C order); default: True."""
+        return True
+
+    def may_share_memory(self, a, b) -> bool:
+        """True if ``a`` and ``b`` may alias (used to tell a reshape view from a copy); default: False."""
+        return False
+
     def owns(self, arr) -> bool:
         """True if ``arr`` owns its writable memory (is not a view); conservative default: False."""
         return False

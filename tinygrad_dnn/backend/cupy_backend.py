@@ -44,6 +44,24 @@ class CupyBackend(Backend):
     def owns(self, arr):
         return arr.base is None
 
+    def writable(self, arr):
+        # CuPy has no read-only flag; a broadcast (expand) view has a zero stride
+        return isinstance(arr, self.cupy.ndarray) and (arr.ndim == 0 or 0 not in arr.strides or arr.size <= 1)
+
+    def overlap(self, a, b):
+        cp = self.cupy
+        if not (isinstance(a, cp.ndarray) and isinstance(b, cp.ndarray)) or not cp.may_share_memory(a, b):
+            return 0
+        la = [(n, s) for n, s in zip(a.shape, a.strides) if n != 1]
+        lb = [(n, s) for n, s in zip(b.shape, b.strides) if n != 1]
+        return 1 if a.data.ptr == b.data.ptr and la == lb else 2
+
+    def is_contiguous(self, arr):
+        return arr.flags.c_contiguous
+
+    def may_share_memory(self, a, b):
+        return self.cupy.may_share_memory(a, b)
+
     def index_add(self, shape, dtype, key, values):
         import cupyx
 

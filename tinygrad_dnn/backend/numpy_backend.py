@@ -89,6 +89,21 @@ class NumpyBackend(Backend):
     def masked(self, x, cond):
         return x * cond  # float * bool keeps x's dtype, one pass and no float mask temporary
 
+    def writable(self, arr):
+        return isinstance(arr, np.ndarray) and arr.flags.writeable
+
+    def copy_c(self, arr):
+        return np.array(arr, order="C", copy=True)
+
+    def overlap(self, a, b):
+        return _overlap(a, b)
+
+    def is_contiguous(self, arr):
+        return not isinstance(arr, np.ndarray) or arr.flags.c_contiguous
+
+    def may_share_memory(self, a, b):
+        return np.may_share_memory(a, b)
+
     def owns(self, arr):
         return arr.flags.owndata and arr.flags.writeable
 
@@ -109,6 +124,17 @@ class NumpyBackend(Backend):
         if dtype == np.float32 and low == 0.0 and high == 1.0:
             return gen.random(size=shape, dtype=np.float32)
         return np.asarray(gen.uniform(low, high, size=shape), dtype=dtype)
+
+
+def _overlap(a, b):
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or not np.may_share_memory(a, b):
+        return 0
+    if a.__array_interface__["data"][0] != b.__array_interface__["data"][0]:
+        return 2
+    # the same elements in the same order (size-1 dims aside: x[None, 0] is x[0])
+    la = [(n, s) for n, s in zip(a.shape, a.strides) if n != 1]
+    lb = [(n, s) for n, s in zip(b.shape, b.strides) if n != 1]
+    return 1 if la == lb else 2
 
 
 _vec_erf = np.frompyfunc(math.erf, 1, 1)

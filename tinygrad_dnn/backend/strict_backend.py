@@ -44,6 +44,32 @@ class StrictBackend(Backend):
             return dtype
         return np.dtype(str(dtype).split(".")[-1])
 
+    # array-api-strict wraps a NumPy array (``._array``); reading its flags is not a host transfer
+    def writable(self, arr):
+        inner = getattr(arr, "_array", None)
+        return isinstance(inner, np.ndarray) and inner.flags.writeable
+
+    def index_put_(self, arr, key, values):
+        if not any(self.is_array(k) for k in key):
+            arr[key] = values
+            return
+        # the Array API has no integer-array __setitem__: assign on the host, then copy back, explicitly
+        host = self.to_host(arr)
+        host[tuple(self.to_host(k) if self.is_array(k) else k for k in key)] = \
+            self.to_host(values) if self.is_array(values) else values
+        arr[...] = self.from_host(host)
+
+    def overlap(self, a, b):
+        from .numpy_backend import _overlap
+
+        return _overlap(getattr(a, "_array", None), getattr(b, "_array", None))
+
+    def is_contiguous(self, arr):
+        return arr._array.flags.c_contiguous
+
+    def may_share_memory(self, a, b):
+        return np.may_share_memory(a._array, b._array)
+
     def index_add(self, shape, dtype, key, values):
         host_key = tuple(self.to_host(k) if self.is_array(k) else k for k in key)
         out = host_index_add(shape, self._np_dtype(dtype), host_key, self.to_host(values))

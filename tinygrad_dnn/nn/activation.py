@@ -16,7 +16,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, x):
-        return F.relu(x)
+        return F.relu(x, inplace=self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -26,7 +26,7 @@ class ReLU6(ReLU):
     """y = min(max(x, 0), 6)."""
 
     def forward(self, x):
-        return F.relu6(x)
+        return F.relu6(x, inplace=self.inplace)
 
 
 class LeakyReLU(Module):
@@ -37,7 +37,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, inplace=self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -51,7 +51,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, x):
-        return F.elu(x, self.alpha)
+        return F.elu(x, self.alpha, inplace=self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -61,7 +61,7 @@ class SELU(ReLU):
     """y = scale * elu(x, alpha), alpha = 1.6733, scale = 1.0507."""
 
     def forward(self, x):
-        return F.selu(x)
+        return F.selu(x, inplace=self.inplace)
 
 
 class GELU(Module):
@@ -108,32 +108,32 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class SiLU(Module):
+class SiLU(ReLU):
     """y = x sigmoid(x)."""
 
     def forward(self, x):
-        return F.silu(x)
+        return F.silu(x, inplace=self.inplace)
 
 
-class Mish(Module):
+class Mish(ReLU):
     """y = x tanh(softplus(x))."""
 
     def forward(self, x):
-        return F.mish(x)
+        return F.mish(x, inplace=self.inplace)
 
 
 class Hardtanh(Module):
     """y = clamp(x, min_val, max_val)."""
 
-    def __init__(self, min_val=-1.0, max_val=1.0):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
         super().__init__()
-        self.min_val, self.max_val = min_val, max_val
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, x):
-        return F.hardtanh(x, self.min_val, self.max_val)
+        return F.hardtanh(x, self.min_val, self.max_val, inplace=self.inplace)
 
     def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
 
 
 class Softsign(Module):

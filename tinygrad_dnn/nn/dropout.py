@@ -31,7 +31,7 @@ class Dropout(_DropoutNd):
     """
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):
@@ -39,14 +39,14 @@ class Dropout2d(_DropoutNd):
     the kept ones scaled by 1/(1-p) (Tompson et al., 2015)."""
 
     def forward(self, x):
-        return F.dropout2d(x, self.p, self.training)
+        return F.dropout2d(x, self.p, self.training, self.inplace)
 
 
 class Dropout1d(_DropoutNd):
     """Channel dropout for (N, C, L) or (C, L)."""
 
     def forward(self, x):
-        return F.dropout1d(x, self.p, self.training)
+        return F.dropout1d(x, self.p, self.training, self.inplace)
 
 
 class GaussianNoise(Module):

@@ -46,7 +46,8 @@ class Parameter(Tensor):
         p.requires_grad = False
         p.grad = None
         p.grad_fn = None
-        p._version = 0
+        p._vc = 0
+        p._view = None
         if requires_grad:
             if not p.dtype.is_floating_point:
                 raise RuntimeError(f"Parameter: only floating point tensors can require gradients, got {p.dtype} "

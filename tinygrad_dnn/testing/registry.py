@@ -348,3 +348,44 @@ def _stable_math():
 
 
 _stable_math()
+
+
+# --------------------------------------------------------------- views and in-place ops (stream: views, issue 11)
+def _views_inplace():
+    """In-place ops recorded in the graph: on a non-leaf (IndexPut), through a view (CopySlices, whose
+    backward uses ZeroRegion), copy_ (CopyFrom) and fill_ (Fill). Inputs are cloned first (leaves that
+    require grad cannot be modified in place)."""
+
+    def setitem(a, b):
+        y = a * 1.0
+        y[1:, ::2] = b
+        return y * a
+
+    def view_mul_(a, b):
+        y = a * 1.0
+        y.t()[1:].mul_(b)
+        return y * a
+
+    def view_copy_(a, b):
+        y = a * 1.0
+        y[0].copy_(b)
+        return y.exp()
+
+    def view_fill_(a):
+        y = a * 1.0
+        y[:, 1].fill_(2.0)
+        return y * a
+
+    def mask_setitem(a, b):
+        y = a * 1.0
+        y[a > 0] = b
+        return y * a
+
+    _r("setitem_slice", setitem, [(3, 4), (2, 2)], torch_fn=lambda t, a, b: setitem(a, b))
+    _r("view_mul_", view_mul_, [(3, 4), (3, 3)], torch_fn=lambda t, a, b: view_mul_(a, b))
+    _r("view_copy_", view_copy_, [(3, 4), (4,)], torch_fn=lambda t, a, b: view_copy_(a, b))
+    _r("view_fill_", view_fill_, [(3, 4)], torch_fn=lambda t, a: view_fill_(a))
+    _r("mask_setitem", mask_setitem, [(3, 4), ()], "nonzero", torch_fn=lambda t, a, b: mask_setitem(a, b))
+
+
+_views_inplace()

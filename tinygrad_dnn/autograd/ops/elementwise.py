@@ -366,7 +366,7 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        y = ctx._out[0]
+        y = ctx.output_data()[0]
         keep = g.backend.xp.logical_not(y <= 0)  # relu'(nan) = 1, as PyTorch (y = nan is not <= 0)
         if not _grad_enabled[0]:  # first order: one backend kernel, no float mask tensor
             return _const(g, g.backend.masked(g._data, keep))

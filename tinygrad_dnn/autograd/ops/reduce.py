@@ -79,6 +79,7 @@ class Amax(Function):
     all-dims ``torch.max(x)``; ``max(dim)`` sends it to the returned index instead, see :class:`MaxDim`)."""
 
     reduce = "max"
+    saves_output = True  # ctx.kept aliases the output: in-place changes to it must be caught
 
     @classmethod
     def forward(cls, ctx, x, dims, keepdim, nan_ties=False):
@@ -94,6 +95,7 @@ class Amax(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        ctx.output_data()  # version check of the output (ctx.kept aliases it)
         hit = x._data == ctx.kept
         if ctx.nan_ties:  # torch.max(x) / min(x): a nan result's gradient is shared by the nans
             xp = x.backend.xp

@@ -20,28 +20,46 @@ def _t(x, fn):
     return x
 
 
+def _inplace(x, fn, *args):
+    """``inplace=True``: compute ``fn(x, *args)`` and write it into ``x``, recorded in the graph (see
+    autograd/views.py); raises, as PyTorch, on a leaf that requires grad."""
+    from ...autograd.views import apply_inplace
+
+    return apply_inplace(_t(x, fn.__name__), fn.__name__ + "_", lambda s: fn(s, *args))
+
+
 def relu(x, inplace=False):
     """max(x, 0)."""
+    if inplace:
+        return _inplace(x, relu)
     return _t(x, "relu").relu()
 
 
 def relu6(x, inplace=False):
     """min(max(x, 0), 6)."""
+    if inplace:
+        return _inplace(x, relu6)
     return E.Hardtanh.apply(_t(x, "relu6"), 0.0, 6.0)  # gradient 0 at 0 and 6, as PyTorch
 
 
 def leaky_relu(x, negative_slope=0.01, inplace=False):
     """x if x > 0 else negative_slope * x."""
+    if inplace:
+        return _inplace(x, leaky_relu, negative_slope)
     return E.LeakyRelu.apply(_t(x, "leaky_relu"), float(negative_slope))
 
 
 def elu(x, alpha=1.0, inplace=False):
     """x if x > 0 else alpha (e^x - 1)."""
+    if inplace:
+        return _inplace(x, elu, alpha)
     return E.Elu.apply(_t(x, "elu"), float(alpha))
 
 
 def selu(x, inplace=False):
     """scale * elu(x, alpha) with alpha = 1.6733, scale = 1.0507 (Klambauer et al., 2017)."""
+    if inplace:
+        return _inplace(x, selu)
     return E.Elu.apply(_t(x, "selu"), 1.6732632423543772848170429916717) * 1.0507009873554804934193349852946
 
 
@@ -77,15 +95,21 @@ def logsigmoid(x):
 
 def silu(x, inplace=False):
     """x * sigmoid(x) (swish)."""
+    if inplace:
+        return _inplace(x, silu)
     return _t(x, "silu") * x.sigmoid()
 
 
 def mish(x, inplace=False):
     """x * tanh(softplus(x))."""
+    if inplace:
+        return _inplace(x, mish)
     return _t(x, "mish") * E.Softplus.apply(x, 1.0, 20.0).tanh()
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
+    if inplace:
+        return _inplace(x, hardtanh, min_val, max_val)
     return E.Hardtanh.apply(_t(x, "hardtanh"), float(min_val), float(max_val))  # gradient 0 at the bounds
 
 
@@ -140,3 +164,23 @@ def normalize(x, p=2.0, dim=1, eps=1e-12):
     """x / max(||x||_p, eps) along ``dim``."""
     n = _t(x, "normalize").norm(p=p, dim=dim, keepdim=True).clamp(min=eps)
     return x / n
+
+
+def relu_(x):
+    """In-place ``relu`` (``F.relu(x, inplace=True)``)."""
+    return relu(x, inplace=True)
+
+
+def leaky_relu_(x, negative_slope=0.01):
+    return leaky_relu(x, negative_slope, inplace=True)
+
+
+def elu_(x, alpha=1.0):
+    return elu(x, alpha, inplace=True)
+
+
+def hardtanh_(x, min_val=-1.0, max_val=1.0):
+    return hardtanh(x, min_val, max_val, inplace=True)
+
+
+__all__ += ["relu_", "leaky_relu_", "elu_", "hardtanh_"]

@@ -54,12 +54,21 @@ def _keep_mask(x, shape, q):
     return _wrap(xp.astype(m, x._data.dtype), be)
 
 
+def _inplace(x, fn, *args):
+    """``inplace=True``: write ``fn(x, *args)`` into ``x``, recorded in the graph (autograd/views.py)."""
+    from ...autograd.views import apply_inplace
+
+    return apply_inplace(x, fn.__name__ + "_", lambda s: fn(s, *args))
+
+
 def dropout(x, p=0.5, training=True, inplace=False):
     """Inverted dropout: each element is zeroed with probability ``p`` and kept ones are scaled by
     1/(1-p), so E[y] = x. Identity when not training or p = 0; zeros when p = 1."""
     p = _check_p(p, "F.dropout")
     if not training or p == 0.0:
         return x
+    if inplace:
+        return _inplace(x, dropout, p, training)
     if p == 1.0:
         return x * 0.0
     return x * _keep_mask(x, tuple(x.shape), 1.0 - p)
@@ -73,6 +82,8 @@ def dropout2d(x, p=0.5, training=True, inplace=False):
         raise ValueError(f"F.dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {tuple(x.shape)}")
     if not training or p == 0.0:
         return x
+    if inplace:
+        return _inplace(x, dropout2d, p, training)
     if p == 1.0:
         return x * 0.0
     shape = tuple(x.shape[:-2]) + (1, 1)
@@ -86,6 +97,8 @@ def dropout1d(x, p=0.5, training=True, inplace=False):
         raise ValueError(f"F.dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {tuple(x.shape)}")
     if not training or p == 0.0:
         return x
+    if inplace:
+        return _inplace(x, dropout1d, p, training)
     if p == 1.0:
         return x * 0.0
     return x * _keep_mask(x, tuple(x.shape[:-1]) + (1,), 1.0 - p)

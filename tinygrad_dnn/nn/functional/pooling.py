@@ -97,7 +97,7 @@ class MaxPoolNd(Function):
         be = x.backend
         geom = ctx.geom
         xpad = _pad(be, x._data, geom.pads, -math.inf)
-        masks = _first_max_masks(be, xpad, ctx._out[0], _keys(geom, xpad.ndim - geom.nd))
+        masks = _first_max_masks(be, xpad, ctx.output_data()[0], _keys(geom, xpad.ndim - geom.nd))
         return MaxPoolScatter.apply(g, masks, geom), None
 
 
