@@ -51,7 +51,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if dim is None and keepdim:
         dim = tuple(range(x.ndim))
     if ord == 0:
-        return (x != 0).to(x.dtype).sum(dim=dim, keepdim=keepdim).detach()
+        count = (x != 0).to(x.dtype).sum(dim=dim, keepdim=keepdim)
+        return count + (x * 0.0).sum(dim=dim, keepdim=keepdim)  # in the graph with gradient 0, as torch
     if ord == -math.inf:
         return x.abs().amin(dim=dim, keepdim=keepdim)
     if ord < 0:

@@ -212,10 +212,15 @@ def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, d
 
     Raises as torch: ``size`` must be a tuple of ints, ``low < high``, no gradient for integer dtypes.
     """
-    names = ("low", "high", "size") if len(args) == 3 or (len(args) == 2 and size is not None) \
-        else ("high", "size") if len(args) == 2 or (len(args) == 1 and high is None and size is not None) \
-        else ("low",) if len(args) == 1 and high is not None else ()
-    if len(args) > 3 or len(names) != len(args):
+    if len(args) == 3:
+        names = ("low", "high", "size")
+    elif len(args) == 2:
+        names = ("low", "high") if size is not None else ("high", "size")
+    elif len(args) == 1:
+        names = ("low",) if high is not None else ("high",) if size is not None else ("?",)
+    else:
+        names = ()
+    if len(args) > 3 or "?" in names:
         raise TypeError(f"randint() received an invalid combination of arguments: {len(args)} positional "
                         "argument(s); expected randint(high, size), randint(low, high, size) or keywords "
                         "low=, high=, size=")

@@ -23,8 +23,9 @@ from .dataset import Subset, TensorDataset
 
 
 def default_collate(items):
-    """Stack a list of samples: Tensors and NumPy arrays along a new dim 0, numbers into a 1-D Tensor,
-    tuples/lists/dicts field by field."""
+    """Stack a list of samples: Tensors and NumPy arrays along a new dim 0, numbers into a 1-D Tensor
+    (Python ints int64, Python floats float64, NumPy scalars their own dtype: torch's rules),
+    tuples/lists/dicts field by field (a tuple of fields where torch gives a list)."""
     first = items[0]
     if isinstance(first, _ag.Tensor):
         return _ag.stack(items, 0)
@@ -32,10 +33,12 @@ def default_collate(items):
         return _ag.tensor(np.stack(items))
     if isinstance(first, (bool, np.bool_)):
         return _ag.tensor(list(items), dtype=_ag.bool_)
+    if isinstance(first, np.generic):  # NumPy scalars keep their dtype (np.float32 -> float32), as torch
+        return _ag.tensor(np.stack(items))
     if isinstance(first, numbers.Integral):
         return _ag.tensor([int(v) for v in items], dtype=_ag.int64)
-    if isinstance(first, numbers.Real):
-        return _ag.tensor([float(v) for v in items])
+    if isinstance(first, numbers.Real):  # Python floats are float64, as torch's default_collate
+        return _ag.tensor([float(v) for v in items], dtype=_ag.float64)
     if isinstance(first, dict):
         return {k: default_collate([it[k] for it in items]) for k in first}
     if isinstance(first, (tuple, list)):
