@@ -110,12 +110,16 @@ def _alias_tinygrad_as_torch(monkeypatch):
 
 
 def test_tutorial_mlp_runs_unchanged_with_tinygrad_dnn_as_torch(monkeypatch):
+    before = set(sys.modules)
     with monkeypatch.context() as m:
         _alias_tinygrad_as_torch(m)
         import torch
 
         assert torch is tinygrad_dnn
         ours = _run()
+    for name in set(sys.modules) - before:  # anything imported under a torch.* alias during the run
+        if name == "torch" or name.startswith("torch."):
+            del sys.modules[name]
     assert ours["n_params"] == 64 * 64 + 64 + 64 * 10 + 10
     assert ours["n_test"] == 359  # floor(0.2 * 1797) + the round-robin remainder, as torch
     assert ours["accuracy"] > 0.9, ours
