@@ -110,6 +110,8 @@ def _alias_tinygrad_as_torch(monkeypatch):
 
 
 def test_tutorial_mlp_runs_unchanged_with_tinygrad_dnn_as_torch(monkeypatch):
+    monkeypatch.setattr(tinygrad_dnn.backends.cudnn, "deterministic", tinygrad_dnn.backends.cudnn.deterministic)
+    monkeypatch.setattr(tinygrad_dnn.backends.cudnn, "benchmark", tinygrad_dnn.backends.cudnn.benchmark)
     before = set(sys.modules)
     with monkeypatch.context() as m:
         _alias_tinygrad_as_torch(m)
@@ -127,6 +129,9 @@ def test_tutorial_mlp_runs_unchanged_with_tinygrad_dnn_as_torch(monkeypatch):
                for i, line in enumerate(ours["log"]))
     real = pytest.importorskip("torch")
     assert real is not tinygrad_dnn  # the alias is gone again
+    for lib in (tinygrad_dnn, real):  # the program sets global flags: put them back afterwards
+        monkeypatch.setattr(lib.backends.cudnn, "deterministic", lib.backends.cudnn.deterministic)
+        monkeypatch.setattr(lib.backends.cudnn, "benchmark", lib.backends.cudnn.benchmark)
     theirs = _run()
     assert theirs["n_params"] == ours["n_params"] and theirs["n_test"] == ours["n_test"]
     assert theirs["accuracy"] > 0.9
