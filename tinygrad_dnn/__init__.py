@@ -24,22 +24,14 @@ from .autograd.dtype import (bool_, float16, float32, float64, get_default_dtype
                              int32, int64, set_default_dtype, uint8)
 
 
-class cuda:
-    """``torch.cuda`` look-alike: ``cuda.is_available()``."""
-
-    @staticmethod
-    def is_available():
-        from .backend import cuda_is_available
-
-        return cuda_is_available()
-
-    @staticmethod
-    def synchronize():
-        from .backend import get_backend
-
-        if cuda.is_available():
-            get_backend("cuda").synchronize()
-
-
 from . import nn, optim  # noqa: E402  (the facade imports everything; the core does not)
+# torch's other namespaces (issue 13): torch.utils.data, torch.cuda, torch.backends, torch.linalg, torch.testing
+from . import backends, cuda, linalg, testing, utils  # noqa: E402
+from .autograd.dtype import finfo, iinfo  # noqa: E402
+from .autograd.grad_mode import inference_mode  # noqa: E402
+from .backend.threads import get_num_threads, set_num_threads  # noqa: E402
+import sys as _sys  # noqa: E402
+
+gradcheck = _sys.modules[__name__ + ".gradcheck"]  # the module (``from .autograd import *`` brought the function)
+del functional, gradgradcheck  # torch.autograd.functional / gradgradcheck live under autograd only
 from .serialization import load, save  # noqa: E402

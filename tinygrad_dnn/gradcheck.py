@@ -30,8 +30,26 @@ from .backend import random as _random
 _hxp = get_backend("cpu").xp  # host array namespace (the NumPy backend's), for comparing numbers
 
 
-class GradcheckError(AssertionError):
-    """A gradient check failed; the message names input, output, element, values, eps and seed."""
+class GradcheckError(AssertionError, RuntimeError):
+    """A gradient check failed; the message names input, output, element, values, eps and seed.
+
+    A ``RuntimeError`` as torch's ``torch.autograd.gradcheck.GradcheckError`` (and an ``AssertionError``).
+    """
+
+
+# torch.autograd.gradcheck's options that have no counterpart here: accepted and ignored
+# (fast_mode=True maps to the seeded directional check).
+_TORCH_ONLY = ("nondet_tol", "check_undefined_grad", "check_grad_dtypes", "check_batched_grad",
+               "check_batched_forward_grad", "check_forward_ad", "check_backward_ad", "masked",
+               "gen_non_contig_grad_outputs", "check_fwd_over_rev", "check_rev_over_rev")
+
+
+def _torch_options(kwargs):
+    for k in _TORCH_ONLY:
+        kwargs.pop(k, None)
+    if kwargs.pop("fast_mode", False):
+        kwargs.setdefault("full_jacobian_max", 0)
+    return kwargs
 
 
 @dataclass
@@ -277,8 +295,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     Returns True on success. On failure raises :class:`GradcheckError` (or returns False with
     ``raise_exception=False``). Keyword options: ``check_kinks``, ``seed``, ``full_jacobian_max``,
     ``n_directions``, ``preserve`` (modules whose buffers are restored), ``allow_float32``.
+    torch's other options (``nondet_tol``, ``check_undefined_grad``, ...) are accepted and ignored;
+    ``fast_mode=True`` runs the seeded directional check. This is ``torch.autograd.gradcheck``.
     """
-    report = check_gradients(fn, inputs, eps, atol, rtol, **kwargs)
+    report = check_gradients(fn, inputs, eps, atol, rtol, **_torch_options(kwargs))
     if report.passed:
         return True
     if raise_exception:
@@ -291,7 +311,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     """Second-order check: gradcheck the map (inputs, v) -> v^T J built with ``create_graph=True``.
 
     ``grad_outputs`` defaults to seeded random tensors (non-uniform, so cancellations cannot hide bugs).
+    This is ``torch.autograd.gradgradcheck``.
     """
+    kwargs = _torch_options(kwargs)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     ev = _Evaluator(fn, inputs, kwargs.get("preserve", ()))

@@ -13,3 +13,5 @@ from .creation import (arange, cat, empty, eye, full, linspace, manual_seed, one
                        tensor, zeros)
 from .higher import hvp, jvp, vjp, hessian, jacobian
 from .graph import to_dot, to_mermaid, to_text, trace_backward
+from . import functional  # noqa: E402  (torch.autograd.functional)
+from ..gradcheck import gradcheck, gradgradcheck  # noqa: E402  (torch.autograd.gradcheck / gradgradcheck)

@@ -206,11 +206,50 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     return _finish(_wrap(b.normal(_size(size), _xp_dtype(b, dtype), generator=generator), b), requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, device=None, generator=None):
-    if high is None:
-        low, high = 0, low
+def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers uniform in [low, high) (int64 unless ``dtype``), torch's argument forms:
+    ``randint(high, size)``, ``randint(low, high, size)`` and keywords (``randint(high=10, size=(3,))``).
+
+    Raises as torch: ``size`` must be a tuple of ints, ``low < high``, no gradient for integer dtypes.
+    """
+    if len(args) == 3:
+        names = ("low", "high", "size")
+    elif len(args) == 2:
+        names = ("low", "high") if size is not None else ("high", "size")
+    elif len(args) == 1:
+        names = ("low",) if high is not None else ("high",) if size is not None else ("?",)
+    else:
+        names = ()
+    if len(args) > 3 or "?" in names:
+        raise TypeError(f"randint() received an invalid combination of arguments: {len(args)} positional "
+                        "argument(s); expected randint(high, size), randint(low, high, size) or keywords "
+                        "low=, high=, size=")
+    given = dict(zip(names, args))
+    low = given.get("low", low)
+    high = given.get("high", high)
+    size = given.get("size", size)
+    low = 0 if low is None else low
+    if high is None or size is None:
+        raise TypeError("randint() missing required argument(s): " + ", ".join(
+            n for n, v in (("high", high), ("size", size)) if v is None))
+    for n, v in (("low", low), ("high", high)):
+        if isinstance(v, Tensor):
+            v = v.item()
+        if isinstance(v, float) or not hasattr(v, "__index__"):
+            raise TypeError(f"randint(): argument '{n}' must be int, not {type(v).__name__}")
+    low, high = int(low), int(high)
+    if isinstance(size, int) or not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    d = _dt.get_dtype(dtype) or _dt.int64
+    if requires_grad and not d.is_floating_point:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     b = _backend(device)
-    return _wrap(b.randint(low, high, tuple(size), _xp_dtype(b, dtype or _dt.int64), generator=generator), b)
+    out = _wrap(b.randint(low, high, tuple(int(s) for s in size), _xp_dtype(b, _dt.int64), generator=generator), b)
+    if d is not _dt.int64:
+        out = _wrap(b.xp.astype(out._data, _xp_dtype(b, d)), b)
+    return _finish(out, requires_grad)
 
 
 def randperm(n, dtype=None, device=None, generator=None):
@@ -228,8 +267,22 @@ def randn_like(t, dtype=None, device=None):
     return randn(tuple(t.shape), dtype=dtype, device=device)
 
 
-def normal(mean, std, size, dtype=None, device=None):
-    return randn(*size, dtype=dtype, device=device) * std + mean
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Samples of N(mean, std^2): ``normal(mean, std, size)`` with numbers, or ``normal(mean, std)`` with
+    tensors (their broadcast shape). Drawn from ``generator`` or the global generator; no gradient."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        shape = _broadcast_shape(*(tuple(v.shape) for v in (mean, std) if isinstance(v, Tensor)), op="normal")
+        z = randn(shape, dtype=dtype or ref.dtype, device=device or ref.device, generator=generator)
+        m = mean.detach() if isinstance(mean, Tensor) else mean
+        sd = std.detach() if isinstance(std, Tensor) else std
+        return _finish(z * sd + m, requires_grad)
+    if size is None:
+        raise TypeError("normal(): with float mean and std, the size argument is required")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    z = randn(*((size,) if isinstance(size, int) else (tuple(size),)), dtype=dtype, device=device, generator=generator)
+    return _finish((z * std + mean).detach(), requires_grad)
 
 
 # ------------------------------------------------------------------ combining tensors

@@ -280,3 +280,56 @@ def scalar_as(x, d: DType):
 def as_float_dtype(d: DType) -> DType:
     """Float math (exp, /, sqrt...) on integer or bool inputs computes in the default float dtype."""
     return d if d.is_floating_point else _default[0]
+
+
+# ====================================================================== finfo / iinfo
+# The numbers of the IEEE formats (binary16/32/64): eps = 2^-(mantissa bits), tiny = the smallest
+# normal number 2^(1 - bias), max = (2 - eps) 2^bias, resolution = 10^-(decimal digits).
+_FINFO = {
+    "float16": dict(bits=16, eps=2.0 ** -10, max=65504.0, tiny=2.0 ** -14, resolution=1e-3),
+    "float32": dict(bits=32, eps=2.0 ** -23, max=(2 - 2.0 ** -23) * 2.0 ** 127, tiny=2.0 ** -126, resolution=1e-6),
+    "float64": dict(bits=64, eps=2.0 ** -52, max=(2 - 2.0 ** -52) * 2.0 ** 1023, tiny=2.0 ** -1022,
+                    resolution=1e-15),
+}
+
+
+class finfo:
+    """Machine limits of a floating dtype (``torch.finfo``): ``bits``, ``eps``, ``max``, ``min``, ``tiny``
+    (= ``smallest_normal``), ``resolution``, ``dtype`` (its name). ``finfo()`` is the default dtype's."""
+
+    def __init__(self, type=None):
+        d = get_default_dtype() if type is None else get_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            f"'torch.finfo' (got {d})")
+        v = _FINFO[d.name]
+        self.bits, self.eps, self.max, self.tiny, self.resolution = (v["bits"], v["eps"], v["max"], v["tiny"],
+                                                                     v["resolution"])
+        self.min = -self.max
+        self.smallest_normal = self.tiny
+        self.dtype = d.name
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype (``torch.iinfo``): ``bits``, ``min``, ``max``, ``dtype``."""
+
+    def __init__(self, type):
+        d = get_dtype(type)
+        if d is bool_:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if d.is_floating_point:
+            raise TypeError(f"torch.iinfo() requires an integer input type. Use torch.finfo to handle "
+                            f"'torch.iinfo' (got {d})")
+        self.bits = 8 * d.itemsize
+        if d is uint8:
+            self.min, self.max = 0, 255
+        else:
+            self.min, self.max = -(2 ** (self.bits - 1)), 2 ** (self.bits - 1) - 1
+        self.dtype = d.name
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -60,6 +60,33 @@ class enable_grad(_GradMode):
     mode = True
 
 
+class inference_mode(_GradMode):
+    """``torch.inference_mode``: a context manager or decorator for code that never calls backward.
+
+    Here it is ``no_grad`` (no graph is built); ``inference_mode(False)`` is ``enable_grad``. torch's
+    extra restrictions on "inference tensors" (they cannot be saved for backward later) are not
+    enforced. Usable as ``with inference_mode():``, ``@inference_mode()`` and ``@inference_mode``.
+    """
+
+    def __new__(cls, mode=True):
+        if mode is None or isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)  # bare decorator: @inference_mode
+
+    def __init__(self, mode=True):
+        self.mode = not mode
+
+    def __call__(self, fn):
+        enabled = not self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*a, **k):
+            with inference_mode(enabled):
+                return fn(*a, **k)
+
+        return wrapper
+
+
 class detect_anomaly:
     """Raise as soon as an op (forward or backward) produces NaN, naming the op and shapes."""
 

@@ -138,6 +138,14 @@ class Tensor:
             n *= s
         return n
 
+    nelement = numel  # torch's older name
+
+    def __format__(self, spec):
+        """``f"{loss:.4f}"`` formats a 0-d tensor's value (as torch); other tensors take only ``""``."""
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
     def __len__(self):
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -208,8 +216,11 @@ class Tensor:
             raise TypeError("only integer tensors can be used as an index")
         return int(self.item())
 
-    def to(self, *args, dtype=None, device=None, copy=False):
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``. Differentiable."""
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``. Differentiable.
+
+        ``non_blocking`` and ``memory_format`` are accepted for torch compatibility; copies are synchronous.
+        """
         from ..backend import Device, get_backend
 
         for a in args:

@@ -97,6 +97,21 @@ class Backend:
         """True if ``a`` and ``b`` may alias (used to tell a reshape view from a copy); default: False."""
         return False
 
+    # ---------------------------------------------------------- linear algebra
+    # The Array API ``linalg`` extension (NumPy, array-api-strict and CuPy all have it). A singular
+    # matrix raises :class:`LinAlgError` (a RuntimeError, as torch's) naming the op.
+    def linalg_inv(self, a):
+        """A^-1 for (..., n, n) ``a``."""
+        return _linalg(self.xp, "inv", a)
+
+    def linalg_solve(self, a, b):
+        """X with A X = B for (..., n, n) ``a`` and (..., n, k) ``b`` (same batch shape)."""
+        return _linalg(self.xp, "solve", a, b)
+
+    def linalg_det(self, a):
+        """det A for (..., n, n) ``a``."""
+        return _linalg(self.xp, "det", a)
+
     def owns(self, arr) -> bool:
         """True if ``arr`` owns its writable memory (is not a view); conservative default: False."""
         return False
@@ -121,6 +136,19 @@ class Backend:
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.name}>"
+
+
+class LinAlgError(RuntimeError):
+    """A linear-algebra kernel failed (singular matrix), as ``torch.linalg.LinAlgError``."""
+
+
+def _linalg(xp, name, *args):
+    try:
+        return getattr(xp.linalg, name)(*args)
+    except _np.linalg.LinAlgError as e:
+        raise LinAlgError(f"linalg.{name}: the input matrix is singular ({e}), shape {tuple(args[0].shape)}; "
+                          "the inverse/solution does not exist (check the matrix, or use a least-squares "
+                          "method)") from None
 
 
 def host_index_add(shape, np_dtype, key, values):

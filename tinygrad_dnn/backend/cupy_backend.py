@@ -91,3 +91,20 @@ def cuda_available() -> bool:
         return cupy.cuda.runtime.getDeviceCount() > 0
     except Exception:
         return False
+
+
+def device_count() -> int:
+    """Number of CUDA GPUs CuPy sees (0 without cupy or a GPU)."""
+    try:
+        import cupy
+
+        return int(cupy.cuda.runtime.getDeviceCount())
+    except Exception:
+        return 0
+
+
+def device_name(index: int = 0) -> str:
+    import cupy
+
+    name = cupy.cuda.runtime.getDeviceProperties(int(index))["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)

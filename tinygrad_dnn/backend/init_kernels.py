@@ -9,13 +9,13 @@ import numpy as _np
 from . import random as _random
 
 
-def orthogonal(backend, rows, cols, dtype):
+def orthogonal(backend, rows, cols, dtype, generator=None):
     """A (rows, cols) matrix with orthonormal rows (rows < cols) or columns, on ``backend``.
 
     QR of an N(0, 1) host matrix, with the signs of R's diagonal folded into Q so the result is
     uniformly (Haar) distributed, as ``torch.nn.init.orthogonal_``.
     """
-    a = _random.host_generator().normal(0.0, 1.0, size=(rows, cols))
+    a = _random.generator_rng(generator).normal(0.0, 1.0, size=(rows, cols))
     if rows < cols:
         a = a.T
     q, r = _np.linalg.qr(a)

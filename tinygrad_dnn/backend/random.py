@@ -14,10 +14,14 @@ class Generator:
     """A seeded host random generator (NumPy PCG64), with PyTorch's ``torch.Generator`` methods.
 
     ``Generator(seed)`` or ``Generator().manual_seed(seed)``; ``get_state()`` returns a JSON-friendly
-    dict that ``set_state()`` restores exactly.
+    dict that ``set_state()`` restores exactly. ``Generator(device=...)`` is accepted as torch's (any
+    device: the numbers are drawn on the host and copied, so they are the same on every device).
     """
 
-    def __init__(self, seed=None):
+    def __init__(self, seed=None, device="cpu"):
+        if isinstance(seed, str) or type(seed).__name__ == "Device":  # torch.Generator("cpu") / (device=...)
+            seed, device = None, seed
+        self.device = str(device)  # accepted for torch compatibility: draws always happen on the host
         if seed is None:
             seed = int(_np.random.SeedSequence().entropy % (2 ** 63))
         self.manual_seed(seed)

@@ -10,6 +10,8 @@ from .datasets import (Splits, cubic_fit_data, load_digits, load_mnist1d, make_c
                        make_moons, make_sin_data, make_spirals)
 from .functions import TEST_FUNCTIONS, TestFunction, get_test_function, quadratic, rosenbrock, saddle
 from .loader import DataLoader, default_collate
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+                      WeightedRandomSampler)
 from .mnist1d import make_mnist1d, mnist1d_templates
 from .transforms import (PCA, Compose, CutMix, GaussianNoise, Lambda, Mixup, RandomCrop, RandomFlip,
                          RandomHorizontalFlip, Standardize, SubtractChannelMean, Transform, Whitening,
@@ -17,7 +19,8 @@ from .transforms import (PCA, Compose, CutMix, GaussianNoise, Lambda, Mixup, Ran
 
 __all__ = [
     "Generator", "Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
-    "default_collate", "Splits", "load_digits", "load_mnist1d", "make_mnist1d", "mnist1d_templates", "make_spirals",
+    "default_collate", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+    "WeightedRandomSampler", "BatchSampler", "Splits", "load_digits", "load_mnist1d", "make_mnist1d", "mnist1d_templates", "make_spirals",
     "make_moons", "make_circles", "make_sin_data", "cubic_fit_data", "make_least_squares", "quadratic",
     "rosenbrock", "saddle", "TEST_FUNCTIONS", "TestFunction", "get_test_function", "Transform", "Compose",
     "Lambda", "Standardize", "SubtractChannelMean", "PCA", "Whitening", "GaussianNoise", "RandomCrop",

@@ -23,8 +23,9 @@ from .dataset import Subset, TensorDataset
 
 
 def default_collate(items):
-    """Stack a list of samples: Tensors and NumPy arrays along a new dim 0, numbers into a 1-D Tensor,
-    tuples/lists/dicts field by field."""
+    """Stack a list of samples: Tensors and NumPy arrays along a new dim 0, numbers into a 1-D Tensor
+    (Python ints int64, Python floats float64, NumPy scalars their own dtype: torch's rules),
+    tuples/lists/dicts field by field (a tuple of fields where torch gives a list)."""
     first = items[0]
     if isinstance(first, _ag.Tensor):
         return _ag.stack(items, 0)
@@ -32,10 +33,12 @@ def default_collate(items):
         return _ag.tensor(np.stack(items))
     if isinstance(first, (bool, np.bool_)):
         return _ag.tensor(list(items), dtype=_ag.bool_)
+    if isinstance(first, np.generic):  # NumPy scalars keep their dtype (np.float32 -> float32), as torch
+        return _ag.tensor(np.stack(items))
     if isinstance(first, numbers.Integral):
         return _ag.tensor([int(v) for v in items], dtype=_ag.int64)
-    if isinstance(first, numbers.Real):
-        return _ag.tensor([float(v) for v in items])
+    if isinstance(first, numbers.Real):  # Python floats are float64, as torch's default_collate
+        return _ag.tensor([float(v) for v in items], dtype=_ag.float64)
     if isinstance(first, dict):
         return {k: default_collate([it[k] for it in items]) for k in first}
     if isinstance(first, (tuple, list)):
@@ -86,14 +89,35 @@ class DataLoader:
         collate_fn: turns a list of samples into a batch (default :func:`default_collate`).
         batch_transform: called on each batch after the move, as ``batch_transform(*batch)``
             (e.g. ``Compose([RandomFlip(), Mixup(...)])``); its result is yielded.
+        sampler: an iterable of indices (a :mod:`~tinygrad_dnn.data.sampler` object) giving the order;
+            excludes ``shuffle``.
+        batch_sampler: an iterable of index lists, one per batch; excludes ``batch_size``, ``shuffle``,
+            ``sampler`` and ``drop_last`` (as torch).
+        num_workers, pin_memory, timeout, worker_init_fn, prefetch_factor, persistent_workers: accepted
+            for torch compatibility and ignored: batches are always built in the main process.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, generator=None,
-                 device=None, collate_fn=None, batch_transform=None, num_workers=0, pin_memory=False):
-        if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 1:
+    def __init__(self, dataset, batch_size=1, shuffle=None, drop_last=False, seed=None, generator=None,
+                 device=None, collate_fn=None, batch_transform=None, num_workers=0, pin_memory=False, *,
+                 sampler=None, batch_sampler=None, timeout=0, worker_init_fn=None, prefetch_factor=None,
+                 persistent_workers=False):
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
+                                 "and drop_last")
+        elif not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
-        if num_workers:
-            raise ValueError("DataLoader: num_workers > 0 is not supported (batches are built in the main process)")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if not isinstance(num_workers, numbers.Integral) or num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
+        if batch_sampler is None and sampler is not None:
+            from .sampler import BatchSampler
+
+            batch_sampler = BatchSampler(sampler, int(batch_size), bool(drop_last))
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.num_workers = int(num_workers)
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -113,6 +137,8 @@ class DataLoader:
 
     # ------------------------------------------------------------ sizes
     def __len__(self):
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
         n = len(self.dataset)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
@@ -158,10 +184,25 @@ class DataLoader:
         self._epoch += 1
         self._current = {"epoch": epoch, "batch": skip, "generator": start_state}
         nb = len(self)
+        if self.batch_sampler is not None:
+            yield from self._iter_batch_sampler(skip, nb)
+            return
         try:
             for b in range(skip, nb):
                 lo, hi = b * self.batch_size, min((b + 1) * self.batch_size, n)
                 batch = self._batch(order, lo, hi)
+                self._current["batch"] = b + 1
+                yield batch
+        finally:
+            if self._current is not None and self._current["batch"] >= nb:
+                self._current = None
+
+    def _iter_batch_sampler(self, skip, nb):
+        try:
+            for b, idx in enumerate(self.batch_sampler):
+                if b < skip:
+                    continue
+                batch = self._batch(np.asarray(idx, dtype=np.int64), 0, len(idx))
                 self._current["batch"] = b + 1
                 yield batch
         finally:

@@ -87,7 +87,8 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     _check(tensor, "uniform_")
     if b < a:
         raise ValueError(f"nn.init.uniform_: need a <= b, got a={a}, b={b}")
-    return _write(tensor, tensor.backend.uniform(tuple(tensor.shape), _f64(tensor), float(a), float(b)))
+    return _write(tensor, tensor.backend.uniform(tuple(tensor.shape), _f64(tensor), float(a), float(b),
+                                                   generator=generator))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
@@ -95,7 +96,8 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     _check(tensor, "normal_")
     if std < 0:
         raise ValueError(f"nn.init.normal_: std must be >= 0, got {std}")
-    return _write(tensor, tensor.backend.normal(tuple(tensor.shape), _f64(tensor), float(mean), float(std)))
+    return _write(tensor, tensor.backend.normal(tuple(tensor.shape), _f64(tensor), float(mean), float(std),
+                                                  generator=generator))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -107,12 +109,12 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     be = tensor.backend
     xp = be.xp
     shape = tuple(tensor.shape)
-    out = be.normal(shape, xp.float64, float(mean), float(std))
+    out = be.normal(shape, xp.float64, float(mean), float(std), generator=generator)
     for _ in range(1000):
         bad = (out < a) | (out > b)
         if not bool(xp.any(bad)):
             break
-        out = xp.where(bad, be.normal(shape, xp.float64, float(mean), float(std)), out)
+        out = xp.where(bad, be.normal(shape, xp.float64, float(mean), float(std), generator=generator), out)
     else:  # bounds far in the tail: fall back to clamping the remaining few
         out = xp.clip(out, min=float(a), max=float(b))
     return _write(tensor, out)
@@ -168,14 +170,14 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator=generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     _check(tensor, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator=generator)
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -189,7 +191,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator=generator)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -198,7 +200,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     if 0 in tuple(tensor.shape):
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
-    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))
+    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator=generator)
 
 
 def lecun_normal_(tensor):
@@ -232,7 +234,7 @@ def orthogonal_(tensor, gain=1.0, generator=None):
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    q = orthogonal(tensor.backend, rows, cols, _f64(tensor))
+    q = orthogonal(tensor.backend, rows, cols, _f64(tensor), generator=generator)
     xp = tensor.backend.xp
     return _write(tensor, xp.reshape(q * gain, tuple(tensor.shape)))
 

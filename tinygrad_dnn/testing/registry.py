@@ -389,3 +389,37 @@ def _views_inplace():
 
 
 _views_inplace()
+
+# --------------------------------------------------------------- stream "tutorial API" (issue 13, namespaces)
+# torch.linalg's differentiable Functions (Inv, Solve, Det in autograd/ops/inverse.py) and the norms
+# built from existing ops. Matrices are shifted by 3 I so they stay well conditioned at every check point.
+def _wellcond(a):
+    from .. import eye
+
+    return a + 3.0 * eye(a.shape[-1], dtype=a.dtype, device=a.device)
+
+
+def _tutorial_api():
+    from .. import linalg as L
+
+    _r("linalg_inv", lambda a: L.inv(_wellcond(a)), [(3, 3)],
+       torch_fn=lambda t, a: t.linalg.inv(a + 3.0 * t.eye(3, dtype=a.dtype)))
+    _r("linalg_inv_batched", lambda a: L.inv(_wellcond(a)), [(2, 3, 3)],
+       torch_fn=lambda t, a: t.linalg.inv(a + 3.0 * t.eye(3, dtype=a.dtype)))
+    _r("linalg_solve_matrix", lambda a, b: L.solve(_wellcond(a), b), [(3, 3), (3, 2)],
+       torch_fn=lambda t, a, b: t.linalg.solve(a + 3.0 * t.eye(3, dtype=a.dtype), b))
+    _r("linalg_solve_vector_broadcast", lambda a, b: L.solve(_wellcond(a), b), [(2, 3, 3), (3,)],
+       torch_fn=lambda t, a, b: t.linalg.solve(a + 3.0 * t.eye(3, dtype=a.dtype), b))
+    _r("linalg_det", lambda a: L.det(_wellcond(a)), [(3, 3)],
+       torch_fn=lambda t, a: t.linalg.det(a + 3.0 * t.eye(3, dtype=a.dtype)))
+    _r("linalg_det_batched", lambda a: L.det(_wellcond(a)), [(2, 2, 2)],
+       torch_fn=lambda t, a: t.linalg.det(a + 3.0 * t.eye(2, dtype=a.dtype)))
+    _r("linalg_vector_norm_p3", lambda a: L.vector_norm(a, 3, dim=1), [(3, 4)], "nonzero",
+       torch_fn=lambda t, a: t.linalg.vector_norm(a, 3, dim=1))
+    _r("linalg_matrix_norm_fro", lambda a: L.matrix_norm(a), [(2, 3, 4)],
+       torch_fn=lambda t, a: t.linalg.matrix_norm(a))
+    _r("linalg_matrix_norm_1", lambda a: L.matrix_norm(a, 1), [(3, 4)], "nonzero",
+       torch_fn=lambda t, a: t.linalg.matrix_norm(a, 1))
+
+
+_tutorial_api()
