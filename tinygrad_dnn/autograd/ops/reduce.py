@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..function import Function
 from ..grad_mode import _grad_enabled
-from .elementwise import _const, _mask
+from .elementwise import _const, _mask, _select
 
 
 def _acc(xp, a):
@@ -60,6 +60,8 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
+        if x._data.ndim == 0:  # a 0-d tensor "over dim 0": itself
+            dims = ()
         ctx.shape, ctx.dims = x._data.shape, dims
         xp = x.backend.xp
         if _acc(xp, x._data) is not None:
@@ -74,9 +76,52 @@ class Mean(Function):
         return g.reshape(_kept_shape(ctx.shape, ctx.dims)).expand(ctx.shape) * (1.0 / max(n, 1)), None, None
 
 
+class Var(Function):
+    """y = sum((x - mean)^2) / (N - correction) over dims (N elements reduced);
+    dy/dx = 2 (x - mean) / (N - correction), PyTorch's var_backward: the term through the mean
+    (which sums to 0 for finite x) is left out, so an inf or nan in a row gives nan only at itself and
+    -+inf at the others, as PyTorch. N - correction <= 0: the forward divides by 0 (inf, or nan for a
+    constant); the backward's 2 / 0 is inf, and for a reduction over everything PyTorch's
+    where(x == mean, nan, inf)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim, whole=False):
+        xp = x.backend.xp
+        d = x._data
+        if d.ndim == 0:
+            dims = ()
+        ctx.save_for_backward(x)
+        n = 1
+        for i in dims:
+            n *= d.shape[i]
+        ctx.dims, ctx.shape, ctx.dof, ctx.whole = dims, d.shape, n - correction, whole or d.ndim == 0
+        c = d - xp.mean(d, axis=dims, keepdims=True)
+        return xp.sum(c * c, axis=dims, keepdims=keepdim) / max(n - correction, 0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        g = g.reshape(_kept_shape(ctx.shape, ctx.dims))
+        centered = x - x.mean(dim=ctx.dims, keepdim=True)
+        if ctx.dof > 0:
+            return (2.0 / ctx.dof) * g * centered, None, None, None, None
+        xp = x.backend.xp
+        if ctx.whole:  # inf * (x - mean), with inf * 0 = nan, as PyTorch
+            mean = xp.mean(x._data, axis=ctx.dims, keepdims=True)
+            f = xp.where(x._data == mean, xp.asarray(float("nan"), dtype=x._data.dtype, device=x.backend.device),
+                         xp.asarray(float("inf"), dtype=x._data.dtype, device=x.backend.device))
+            return g * _const(x, f), None, None, None, None
+        return (float("inf") if ctx.dof == 0 else 2.0 / ctx.dof) * g * centered, None, None, None, None
+
+
 class Amax(Function):
     """y = max of x over dims; the gradient is split evenly among tied maxima (as torch.amax and the
-    all-dims ``torch.max(x)``; ``max(dim)`` sends it to the returned index instead, see :class:`MaxDim`)."""
+    all-dims ``torch.max(x)``; ``max(dim)`` sends it to the returned index instead, see :class:`MaxDim`).
+
+    ``nan_ties``: False for amax/amin (a nan maximum equals nothing: nan gradients, as PyTorch);
+    True for ``max()`` / ``min()`` (a nan maximum's gradient is shared by the nans, and is exactly 0
+    elsewhere, PyTorch's CPU masked_fill); ``"product"`` for ``norm(p=inf)`` (shared by the nans too,
+    but as PyTorch's (g / count) * mask, a product)."""
 
     reduce = "max"
 
@@ -95,10 +140,14 @@ class Amax(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         hit = x._data == ctx.kept
-        if ctx.nan_ties:  # torch.max(x) / min(x): a nan result's gradient is shared by the nans
+        if ctx.nan_ties:  # torch.max(x) / min(x) / norm(inf): a nan result's gradient is shared by the nans
             xp = x.backend.xp
             hit = hit | (xp.isnan(x._data) & xp.isnan(ctx.kept))
-        hit = _mask(x, hit)
+        if ctx.nan_ties is True:
+            # PyTorch (CPU) fills zeros with g / count at the maxima: 0 elsewhere even where g is inf or nan
+            count = xp.sum(xp.astype(hit, x._data.dtype), axis=ctx.dims, keepdims=True)
+            return _select((g.reshape(ctx.kept.shape) / _const(x, count)).expand(x._data.shape), hit), None, None, None
+        hit = _mask(x, hit)  # amax / amin: PyTorch's (g / count) * mask, a product (an inf or nan g spreads)
         share = hit / hit.sum(dim=ctx.dims, keepdim=True)
         return g.reshape(ctx.kept.shape) * share, None, None, None
 
@@ -129,9 +178,9 @@ class MaxDim(Function):
     def backward(ctx, g):
         shape = list(ctx.shape)
         shape[ctx.dim] = 1
-        xp = g.backend.xp
-        hit = _const(g, xp.astype(_hit(xp, g, ctx.dim, ctx.index, ctx.shape), g._data.dtype))
-        return g.reshape(tuple(shape)) * hit, None, None, None
+        xp = g.backend.xp  # a scatter into zeros, as PyTorch: 0 off the index even where g is inf or nan
+        return _select(g.reshape(tuple(shape)).expand(ctx.shape), _hit(xp, g, ctx.dim, ctx.index, ctx.shape)), \
+            None, None, None
 
 
 def _hit(xp, ref, dim, index, shape=None):

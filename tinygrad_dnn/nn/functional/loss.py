@@ -74,10 +74,11 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     a = d.abs()
     if beta == 0:
         return _reduce(a, reduction, "smooth_l1_loss")
-    small = _wrap(a._data < beta, a.backend)
     from ...autograd.creation import where
 
-    loss = where(small, (0.5 / beta) * d * d, a - 0.5 * beta)
+    small = _wrap(a.backend.xp.logical_not(a._data >= beta), a.backend)  # nan on the quadratic side, as torch
+    ds = where(small, d, 0.0)  # d only where it is used: an infinite d gives no inf * 0 = nan in the backward
+    loss = where(small, (0.5 / beta) * ds * ds, a - 0.5 * beta)
     return _reduce(loss, reduction, "smooth_l1_loss")
 
 
@@ -91,8 +92,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 
     d = input - target
     a = d.abs()
-    small = _wrap(a._data < delta, a.backend)
-    loss = where(small, 0.5 * d * d, delta * (a - 0.5 * delta))
+    small = _wrap(a.backend.xp.logical_not(a._data >= delta), a.backend)  # nan on the quadratic side, as torch
+    ds = where(small, d, 0.0)  # see smooth_l1_loss
+    loss = where(small, 0.5 * ds * ds, delta * (a - 0.5 * delta))
     return _reduce(loss, reduction, "huber_loss")
 
 
@@ -111,7 +113,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     _check_reduction(reduction, "binary_cross_entropy")
     input, target = _check_pair(input, target, "binary_cross_entropy")
     xp = input.backend.xp
-    if input.numel() and (bool(xp.any(input._data < 0)) or bool(xp.any(input._data > 1))):
+    if input.numel() and not bool(xp.all((input._data >= 0) & (input._data <= 1))):  # nan too, as torch
         raise ValueError(f"binary_cross_entropy: all input values must be probabilities in [0, 1] (input shape "
                          f"{tuple(input.shape)}); for logits use binary_cross_entropy_with_logits")
     loss = BinaryCrossEntropy.apply(input, target)
