@@ -457,3 +457,11 @@ def test_zero_dim_reductions_and_softmax_dims_as_torch(device):
         tg.zeros(3, device=device).softmax(1)
     with pytest.raises(IndexError, match="log_softmax"):
         tg.zeros(3, device=device).log_softmax(-2)
+
+
+def test_prod_gradient_with_infinities_in_torchs_order(device):
+    # torch: g * (y / x) (not (g y) / x), and the product of a 0-d tensor passes g through (y / x = inf / inf = nan)
+    x = [[INF, -0.355, -1.49, -0.146]]
+    diff(lambda a: a.prod().prod(), lambda a: a.prod().prod(), x, device=device, dtype="float32", rtol=1e-6)
+    diff(lambda a: (a * 0 + INF).sum().prod(), lambda a: (a * 0 + INF).sum().prod(), x, device=device)
+    diff(lambda a: a.prod(1), lambda a: a.prod(1), x, device=device)

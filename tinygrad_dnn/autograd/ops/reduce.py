@@ -214,12 +214,14 @@ class Prod(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if not ctx.shape:  # the product of one number is itself (PyTorch returns g, even at x = inf)
+            return g, None, None, None
         kshape = _kept_shape(ctx.shape, ctx.dims)
         xp = x.backend.xp
         zero = x._data == 0
-        if not bool(xp.any(zero)):
+        if not bool(xp.any(zero)):  # g (y / x), in PyTorch's order ((g y) / x overflows or gives inf/inf first)
             y = ctx.output().reshape(kshape)
-            return g.reshape(kshape) * y / x, None, None, None
+            return g.reshape(kshape) * (y / x), None, None, None
         if not _grad_enabled[0]:  # first order on arrays: exclusive cumulative products
             if ctx.whole and int(xp.sum(xp.astype(zero, xp.int64))) > 1:  # prod() with two zeros: 0 (as PyTorch)
                 return _const(x, xp.zeros_like(x._data)), None, None, None
