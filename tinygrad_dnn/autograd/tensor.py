@@ -638,7 +638,7 @@ class Tensor:
         """
         x = self.float() if self.dtype is _dt.float16 else self
         if p == 2 or p == "fro":
-            out = _sqrt0((x * x).sum(dim=dim, keepdim=keepdim))
+            out = R.Norm2.apply(x, R.norm_dims(dim, x.ndim, "norm"), keepdim)
         elif p == 1:
             out = x.abs().sum(dim=dim, keepdim=keepdim)
         elif p == math.inf:  # amax of |x|, a nan sharing the gradient among the nans (PyTorch's norm_backward)

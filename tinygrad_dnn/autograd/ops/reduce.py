@@ -284,6 +284,37 @@ def _prod_of_others(x, dims):
     return others.permute(*inv) if perm != tuple(range(len(shape))) else others
 
 
+class Norm2(Function):
+    """y = sqrt(sum x^2) over dims (the Euclidean norm);  dy/dx = x / y, and 0 where y = 0 (PyTorch's
+    subgradient at a zero vector). The backward is PyTorch's g * (x / y): x / y first, so for one element
+    x / y is exactly +-1 (normalize's gradient along x cancels to exactly 0, as in PyTorch)."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        xp = x.backend.xp
+        d = x._data
+        if d.ndim == 0:
+            dims = ()
+        ctx.save_for_backward(x)
+        ctx.dims, ctx.shape = dims, d.shape
+        return xp.sqrt(xp.sum(d * d, axis=dims, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        kshape = _kept_shape(ctx.shape, ctx.dims)
+        y = ctx.output().reshape(kshape)
+        zero = y._data == 0
+        if not bool(x.backend.xp.any(zero)):
+            return g.reshape(kshape) * (x / y), None, None
+        from ..creation import where
+
+        zero = _const(y, zero)  # x / 1 where y = 0, then 0: no 0/0 in this or higher derivatives
+        return g.reshape(kshape) * where(zero, 0.0, x / where(zero, 1.0, y)), None, None
+
+
 class LogSumExp(Function):
     """y = log sum_i exp(x_i) over dims, computed as m + log sum exp(x - m) with m = max x, where an
     infinite m is replaced by 0 (as PyTorch): logsumexp([-inf, -inf]) = -inf, logsumexp([inf, 1]) = inf,
