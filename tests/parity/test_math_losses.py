@@ -465,3 +465,58 @@ def test_prod_gradient_with_infinities_in_torchs_order(device):
     diff(lambda a: a.prod().prod(), lambda a: a.prod().prod(), x, device=device, dtype="float32", rtol=1e-6)
     diff(lambda a: (a * 0 + INF).sum().prod(), lambda a: (a * 0 + INF).sum().prod(), x, device=device)
     diff(lambda a: a.prod(1), lambda a: a.prod(1), x, device=device)
+
+
+def test_norm_gradient_in_torchs_order(device):
+    # torch: g * (x / ||x||); for one element x / ||x|| is exactly 1, so normalize's gradient is exactly 0 and an
+    # upstream 1/eps (normalize of a zero row) does not blow a rounding residue up to 4e-4
+    f = lambda L: (lambda a: L.nn.functional.normalize(  # noqa: E731
+        L.nn.functional.l1_loss(L.nn.functional.normalize(a, dim=1), a * 0 + 0.1, reduction="none"), dim=1))
+    diff(f(tg), f(torch), [[0.0]], device=device)
+    g0 = float(np.random.default_rng(1).standard_normal())  # the upstream value of the fuzzer's failing case
+    for g in (g0, 0.34558419, -0.7, 1.3, 2.9):  # at one element: 0 up to torch's own rounding, which we reproduce
+        xo = tg.tensor([[0.1]], dtype=tg.float64, device=device, requires_grad=True)
+        F.normalize(xo, dim=1).backward(tg.tensor([[g]], dtype=tg.float64, device=device))
+        xt = torch.tensor([[0.1]], dtype=torch.float64, requires_grad=True)
+        TF.normalize(xt, dim=1).backward(torch.tensor([[g]], dtype=torch.float64))
+        assert float(xo.grad.numpy()[0, 0]) == float(xt.grad[0, 0])  # same IEEE operations in the same order
+    diff(lambda a: a.norm(dim=1), lambda a: a.norm(dim=1), [[0.0, 0.0], [3.0, 4.0], [INF, 1.0], [NAN, 1.0]],
+         device=device)
+
+
+@pytest.mark.parametrize("pw", [None, [0.5, 2.0, 1.0]])
+def test_bce_with_logits_gradient_with_infinite_upstream_as_torch(device, pw):
+    # torch multiplies g by (sigmoid(x) - y) as one factor: an infinite g gives +-inf, not inf - inf = nan
+    x = [[1.05, -20.0, -0.0], [INF, -2.75, 1.2], [-INF, 700.0, -700.0]]
+    t = [[0.1, 0.5, 0.9], [0.2, 0.0, 1.0], [0.3, 0.6, 0.7]]
+
+    def run(L, reduction):
+        def f(a, b, *p):
+            loss = L.nn.functional.binary_cross_entropy_with_logits(a, b, pos_weight=p[0] if p else None,
+                                                                    reduction=reduction)
+            return loss if reduction == "none" else loss ** 2  # loss = inf: an infinite upstream gradient
+        return f
+    for reduction, xs in (("none", x), ("mean", x[:2] + [[3.0, 700.0, -700.0]])):
+        args, consts = ((xs, t), ()) if pw is None else ((xs, t, pw), (2,))
+        diff(run(tg, reduction), run(torch, reduction), *args, device=device, consts=consts)
+
+
+@pytest.mark.parametrize("kw", ["weight", "pos_weight"])
+def test_bce_weights_that_require_grad_raise_as_torch(device, kw):
+    # torch: "not differentiable with respect to argument 'weight'" (also pos_weight); fine under no_grad
+    x, t = [0.3, -1.0, 2.0], [0.0, 1.0, 1.0]
+    w = torch.tensor([1.0, 2.0, 0.5], requires_grad=True)
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        TF.binary_cross_entropy_with_logits(torch.tensor(x), torch.tensor(t), **{kw: w})
+    wo = tg.tensor([1.0, 2.0, 0.5], device=device, requires_grad=True)
+    xo, to = tg.tensor(x, device=device), tg.tensor(t, device=device)
+    with pytest.raises(RuntimeError, match=f"not differentiable with respect to {kw}"):
+        F.binary_cross_entropy_with_logits(xo, to, **{kw: wo})
+    if kw == "weight":
+        with pytest.raises(RuntimeError, match="not differentiable"):
+            F.binary_cross_entropy(xo.sigmoid(), to, weight=wo)
+    with tg.no_grad():
+        ours = F.binary_cross_entropy_with_logits(xo, to, **{kw: wo})
+    with torch.no_grad():
+        theirs = TF.binary_cross_entropy_with_logits(torch.tensor(x), torch.tensor(t), **{kw: w})
+    assert float(ours) == pytest.approx(float(theirs), rel=1e-6)
