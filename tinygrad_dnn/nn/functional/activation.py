@@ -50,6 +50,8 @@ def gelu(x, approximate="none"):
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
     _t(x, "gelu")
     if approximate in ("none", "tanh"):
+        if x.dtype.itemsize < 4:  # float16: in float32 and rounded once, as PyTorch (x^3 overflows float16 at 41)
+            return E.Gelu.apply(x.float(), approximate).to(x.dtype)
         return E.Gelu.apply(x, approximate)
     raise ValueError(f"F.gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
