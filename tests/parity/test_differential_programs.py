@@ -57,11 +57,11 @@ STEPS = {
     "clamp_min": lambda L, x: x.clamp(min=0.0),
     "softplus": lambda L, x: L.nn.functional.softplus(x),
     "logsigmoid": lambda L, x: L.nn.functional.logsigmoid(x),
-    "hardtanh": lambda L, x: L.nn.functional.hardtanh(x),
-    "relu6": lambda L, x: L.nn.functional.relu6(x),
+    "hardtanh": lambda L, x: _scalar_loop(L, L.nn.functional.hardtanh, x),
+    "relu6": lambda L, x: _scalar_loop(L, L.nn.functional.relu6, x),
     "leaky_relu": lambda L, x: L.nn.functional.leaky_relu(x, 0.1),
-    "elu": lambda L, x: L.nn.functional.elu(x),
-    "gelu": lambda L, x: L.nn.functional.gelu(x),
+    "elu": lambda L, x: _scalar_loop(L, L.nn.functional.elu, x),
+    "gelu": lambda L, x: _scalar_loop(L, L.nn.functional.gelu, x),
     "silu": lambda L, x: L.nn.functional.silu(x),
     "softmax1": lambda L, x: x.softmax(1),
     "log_softmax0": lambda L, x: x.log_softmax(0),
@@ -89,11 +89,103 @@ STEPS = {
     "maximum0": lambda L, x: L.maximum(x, L.zeros_like(x)),
     "matmul_t": lambda L, x: x @ x.t(),
     "cat": lambda L, x: L.cat([x, x * 2], 0),
+    # more activations, math and losses: each one call, the same in both libraries
+    "selu": lambda L, x: _scalar_loop(L, L.nn.functional.selu, x),
+    "mish": lambda L, x: L.nn.functional.mish(x),
+    "softsign": lambda L, x: L.nn.functional.softsign(x),
+    "softplus_beta": lambda L, x: L.nn.functional.softplus(x, beta=2.0, threshold=5.0),
+    "gelu_tanh": lambda L, x: L.nn.functional.gelu(x, approximate="tanh"),
+    "prelu": lambda L, x: L.nn.functional.prelu(x, L.full((1,), 0.25, dtype=x.dtype)),
+    "softmin1": lambda L, x: L.nn.functional.softmin(x, dim=-1),
+    "log_softmax1": lambda L, x: L.nn.functional.log_softmax(x, dim=-1),
+    "normalize_p1": lambda L, x: L.nn.functional.normalize(x, p=1.0, dim=0),
+    "rsqrt_abs": lambda L, x: x.abs().rsqrt(),
+    "reciprocal": lambda L, x: x.reciprocal(),
+    "square_m": lambda L, x: x.square(),
+    "pow_tensor": lambda L, x: x.abs() ** x,
+    "rpow": lambda L, x: 2.0 ** x,
+    "pow_neg": lambda L, x: x ** -1.5,
+    "remainder": lambda L, x: x % 1.5,
+    "floor": lambda L, x: x.floor(),
+    "round": lambda L, x: x.round(),
+    "trunc": lambda L, x: x.trunc(),
+    "clamp_max": lambda L, x: x.clamp(max=0.5),
+    "minimum0": lambda L, x: L.minimum(x, L.zeros_like(x)),
+    "maximum_self": lambda L, x: L.maximum(x, _rev(L, x)),
+    "where_self": lambda L, x: L.where(x < 1, x * 2, x.exp()),
+    "amin0": lambda L, x: x.amin(0),
+    "min_all": lambda L, x: x.min(),
+    "sum_all": lambda L, x: x.sum(),
+    "mean_all": lambda L, x: x.mean(),
+    "var_all": lambda L, x: x.var(),
+    "var_corr0": lambda L, x: x.var(-1, correction=0, keepdim=True),
+    "std_all": lambda L, x: x.std(),
+    "std0_biased": lambda L, x: x.std(0, False),
+    "prod_all": lambda L, x: x.prod(),
+    "logsumexp0": lambda L, x: x.logsumexp(0),
+    "norm_dim": lambda L, x: x.norm(dim=-1),
+    "norm_p1": lambda L, x: x.norm(p=1),
+    "norm_inf": lambda L, x: x.norm(p=float("inf")),
+    "mse": lambda L, x: L.nn.functional.mse_loss(x, _target(L, x)),
+    "l1": lambda L, x: L.nn.functional.l1_loss(x, _target(L, x), reduction="none"),
+    "smooth_l1": lambda L, x: L.nn.functional.smooth_l1_loss(x, _target(L, x), beta=0.5),
+    "huber": lambda L, x: L.nn.functional.huber_loss(x, _target(L, x), reduction="sum", delta=0.5),
+    "bce_logits": lambda L, x: L.nn.functional.binary_cross_entropy_with_logits(x, _target(L, x)),
+    "bce_sigmoid": lambda L, x: L.nn.functional.binary_cross_entropy(x.sigmoid(), _target(L, x), reduction="none"),
+    "kl_div": lambda L, x: L.nn.functional.kl_div(x.log_softmax(-1), _target(L, x), reduction="batchmean"),
+    "cross_entropy": lambda L, x: L.nn.functional.cross_entropy(x, _labels(L, x)),
+    "cross_entropy_ls": lambda L, x: L.nn.functional.cross_entropy(x, _labels(L, x), label_smoothing=0.2,
+                                                                   reduction="sum"),
+    "pow3": lambda L, x: x ** 3,
+    "pow_m2": lambda L, x: x ** -2,
+    "pow_1_5": lambda L, x: x ** 1.5,
+    "var_mean": lambda L, x: sum(L.var_mean(x, -1)),
+    "std_mean": lambda L, x: L.std_mean(x, 0, unbiased=False)[0],
+    "amax_all_dims": lambda L, x: x.amax(tuple(range(x.ndim))),
+    "logsumexp_keep": lambda L, x: x.logsumexp(-1, keepdim=True),
+    "bce_logits_pw": lambda L, x: L.nn.functional.binary_cross_entropy_with_logits(
+        x, _target(L, x), pos_weight=_target(L, x) * 3, reduction="none"),
+    "kl_div_log_target": lambda L, x: L.nn.functional.kl_div(x, _target(L, x).log(), reduction="sum", log_target=True),
+    "cross_entropy_probs": lambda L, x: L.nn.functional.cross_entropy(x, _target(L, x).softmax(-1)),
+    "nll": lambda L, x: L.nn.functional.nll_loss(x, _labels(L, x), reduction="none"),
     "clone_setitem": lambda L, x: _setitem(L, x),
     "iadd_clone": lambda L, x: _iadd(L, x),
     "mask_fill": lambda L, x: x.masked_fill(x < 0, 0.0) if hasattr(x, "masked_fill") else None,
 }
 SKIP_IN_TG = {"flip_rows"}  # negative-step slicing is not a PyTorch op; torch's flip has no twin yet (issue 13)
+
+
+def _scalar_loop(L, f, x):
+    """``f(x)``; for torch, ``f`` of each element alone. A one-element tensor takes PyTorch's scalar loop, which
+    computes the op's reference formula; on larger tensors its SIMD loop disagrees at a few special values
+    (elu'(nan), hardtanh'(nan) and relu6'(nan) are nan / 0 instead of 1, float32 gelu(inf) is nan instead
+    of inf), so torch's own answer depends on the tensor's size and the element's position. We follow the
+    scalar loop (README, differences from PyTorch)."""
+    if L is tg:
+        return f(x)
+    return L.stack([f(v) for v in x.reshape(-1).split(1)]).reshape(x.shape)
+
+
+def _rev(L, x):
+    """x reversed along its last dim (ties and nans meet other values)."""
+    if x.ndim == 0:
+        return x * 1.0
+    return x.flip(-1) if L is torch else x[..., ::-1]
+
+
+def _target(L, x):
+    """A fixed target in (0, 1) of x's shape and dtype (a probability, a regression target)."""
+    n = math.prod(tuple(x.shape))
+    dtype = str(x.dtype).rsplit(".", 1)[-1]
+    return L.tensor(np.linspace(0.1, 0.9, n).reshape(tuple(x.shape)).astype(dtype))
+
+
+def _labels(L, x):
+    """Class indices for logits x of shape (N, C) (or (C,)): row i is class i mod C."""
+    shape = tuple(x.shape)
+    if len(shape) == 2:
+        return L.tensor(np.arange(shape[0]) % max(shape[1], 1))
+    return L.tensor(0)
 
 
 def _setitem(L, x):

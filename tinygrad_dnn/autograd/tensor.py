@@ -754,11 +754,7 @@ class Tensor:
         ``correction=1`` by default. float16 is accumulated in float32 and rounded once."""
         dims, correction, keepdim = _var_args("var", self, dim, unbiased, keepdim, correction, axis, keepdims)
         x = self.float() if self.dtype is _dt.float16 else self
-        n = 1
-        for d in dims:
-            n *= self._data.shape[d]
-        c = x - x.mean(dim=dims, keepdim=True)
-        v = (c * c).sum(dim=dims, keepdim=keepdim) / builtins.max(n - correction, 0)
+        v = R.Var.apply(x, dims, correction, keepdim, _dims(dim, axis) is None or isinstance(dim, builtins.bool))
         return v if x is self else v.to(self.dtype)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
@@ -843,11 +839,11 @@ class Tensor:
         """
         x = self.float() if self.dtype is _dt.float16 else self
         if p == 2 or p == "fro":
-            out = _sqrt0((x * x).sum(dim=dim, keepdim=keepdim))
+            out = R.Norm2.apply(x, R.norm_dims(dim, x.ndim, "norm"), keepdim)
         elif p == 1:
             out = x.abs().sum(dim=dim, keepdim=keepdim)
-        elif p == math.inf:
-            out = x.abs().amax(dim=dim, keepdim=keepdim)
+        elif p == math.inf:  # amax of |x|, a nan sharing the gradient among the nans (PyTorch's norm_backward)
+            out = R.Amax.apply(x.abs(), R.norm_dims(dim, x.ndim, "norm"), keepdim, "product")
         else:
             s = (x.abs() ** p).sum(dim=dim, keepdim=keepdim)
             zero = _wrap(s._data == 0, s.backend)
@@ -857,10 +853,10 @@ class Tensor:
         return out if x is self else out.to(self.dtype)
 
     def softmax(self, dim):
-        return SM.Softmax.apply(self, dim % builtins.max(self.ndim, 1))
+        return SM.Softmax.apply(self, R.norm_dims(dim, self.ndim, "softmax")[0])
 
     def log_softmax(self, dim):
-        return SM.LogSoftmax.apply(self, dim % builtins.max(self.ndim, 1))
+        return SM.LogSoftmax.apply(self, R.norm_dims(dim, self.ndim, "log_softmax")[0])
 
     # ------------------------------------------------------------ shape
     def reshape(self, *shape):

@@ -67,8 +67,9 @@ class Backend:
         return y
 
     def masked(self, x, cond):
-        """``x`` where ``cond`` else 0 (a ReLU-style gradient mask)."""
-        return x * self.xp.astype(cond, x.dtype)
+        """``x`` where ``cond`` else 0 (a ReLU-style gradient mask): a select, so an inf or nan of ``x``
+        outside ``cond`` gives 0 (as PyTorch's threshold_backward), not inf * 0 = nan."""
+        return self.xp.where(cond, x, self.xp.zeros_like(x))
 
     def writable(self, arr) -> bool:
         """True if ``arr[...] = value`` writes into ``arr``'s memory (False for broadcast/read-only arrays)."""

@@ -39,7 +39,7 @@ class CupyBackend(Backend):
         return isinstance(obj, self.cupy.ndarray)
 
     def masked(self, x, cond):
-        return x * cond
+        return self.cupy.where(cond, x, self.cupy.zeros((), dtype=x.dtype))  # a select: inf/nan outside cond -> 0
 
     def owns(self, arr):
         return arr.base is None

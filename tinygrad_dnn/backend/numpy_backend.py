@@ -87,7 +87,12 @@ class NumpyBackend(Backend):
         return y
 
     def masked(self, x, cond):
-        return x * cond  # float * bool keeps x's dtype, one pass and no float mask temporary
+        # float * bool keeps x's dtype, one pass and no float mask temporary (np.where is ~5x slower);
+        # only when that product holds an inf or nan (an inf * 0 outside cond) is the exact select needed
+        out = x * cond
+        if not np.isfinite(out).all():
+            out = np.where(cond, x, np.zeros((), dtype=x.dtype))
+        return out
 
     def writable(self, arr):
         return isinstance(arr, np.ndarray) and arr.flags.writeable
@@ -169,4 +174,4 @@ MALLOC_TUNED = _tune_malloc()
 
 
 def _erf_np(x):
-    return _vec_erf(x).astype(x.dtype)
+    return np.asarray(_vec_erf(x), dtype=x.dtype)  # a 0-d input gives a Python float

@@ -301,7 +301,7 @@ _nn()
 
 # --------------------------------------------------------------- stream "stable math" (issue 11, items 7 and 8)
 # Kinks, zeros and infinities with PyTorch's conventions, and the Functions added for them (Hardtanh,
-# MaxDim, LogSumExp, Log1p, Expm1, BinaryCrossEntropy; Prod's exact gradient with zeros).
+# MaxDim, LogSumExp, Log1p, Expm1, BinaryCrossEntropy, Var, Gelu, Silu, Mish; Prod's exact gradient with zeros).
 def _with_zeros(a, mask):
     """a - a0 * mask, where a0 is the value ``make_inputs`` draws for ``a`` at seed 0 (domain 'real'):
     the masked entries are exactly 0 at the checked point but still vary with ``a`` (derivative 1), so
@@ -343,6 +343,10 @@ def _stable_math():
     _r("normalize", lambda a: F("normalize")(a, dim=1), [A], torch_fn=lambda t, a: t.nn.functional.normalize(a, dim=1))
     _r("pow_zero_exponent", lambda a: a ** 0 * a + a ** 0.0, [A], torch_fn=lambda t, a: a ** 0 * a + a ** 0.0)
     _r("rpow_zero_base", lambda a: 0.0 ** (a * a + 0.5) + a, [A], torch_fn=lambda t, a: 0.0 ** (a * a + 0.5) + a)
+    _r("silu", lambda a: F("silu")(a * 3.0), [A], torch_fn=lambda t, a: t.nn.functional.silu(a * 3.0))
+    _r("mish", lambda a: F("mish")(a * 3.0), [A], torch_fn=lambda t, a: t.nn.functional.mish(a * 3.0))
+    _r("var_all", lambda a: a.var(), [A], torch_fn=lambda t, a: a.var())
+    _r("prelu", lambda a, w: F("prelu")(a, w), [A, (1,)], "nonzero", torch_fn=lambda t, a, w: t.nn.functional.prelu(a, w))
     _r("bce_target_grad", lambda p, y: F("binary_cross_entropy")(p.sigmoid(), y.sigmoid(), reduction="sum"),
        [A, A], torch_fn=lambda t, p, y: t.nn.functional.binary_cross_entropy(p.sigmoid(), y.sigmoid(), reduction="sum"))
 

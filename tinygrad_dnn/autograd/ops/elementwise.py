@@ -27,6 +27,21 @@ def _mask(ref, cond):
     return _const(ref, ref.backend.xp.astype(cond, ref._data.dtype))
 
 
+def _select(g, cond):
+    """``g`` where ``cond`` (a boolean array of g's shape) else exactly 0, differentiable in ``g``.
+
+    A select, not ``g * mask``: PyTorch's backward formulas use where / masked_fill, so an inf or nan
+    arriving from upstream gives 0 outside ``cond`` (inf * 0 would be nan)."""
+    if not _grad_enabled[0]:  # first order: one backend kernel
+        return _const(g, g.backend.masked(g._data, cond))
+    return Where.apply(_const(g, cond), g, _const(g, g.backend.xp.zeros_like(g._data)))
+
+
+def _zeros(g):
+    """A zero gradient of g's shape (PyTorch's zeros_like(grad): 0 even where g is inf or nan)."""
+    return _const(g, g.backend.xp.zeros_like(g._data))
+
+
 # ----------------------------------------------------------------- arithmetic
 class Add(Function):
     """z = a + b;  dz/da = 1, dz/db = 1 (broadcast undone by the engine)."""
@@ -71,7 +86,7 @@ class Mul(Function):
 
 
 class Div(Function):
-    """z = a / b;  dz/da = 1/b, dz/db = -a/b^2."""
+    """z = a / b;  dz/da = 1/b, dz/db = -(a/b)/b."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -86,7 +101,7 @@ class Div(Function):
         b = sb if sb is not None else ctx.scalars[1]
         need = ctx.needs_input_grad
         ga = g / b if need[0] else None
-        gb = -g * a / (b * b) if need[1] else None
+        gb = -g * ((a / b) / b) if need[1] else None  # PyTorch's order: b * b would overflow first
         return ga, gb
 
 
@@ -121,8 +136,8 @@ class PowScalar(Function):
             return g * (2.0 * a), None
         if p == 1:
             return g, None
-        if p == 0:  # d/da a^0 = 0 everywhere, not 0 * 0^-1 = nan at a = 0
-            return g * 0.0, None
+        if p == 0:  # d/da a^0 = 0 everywhere, not 0 * 0^-1 = nan at a = 0 (and 0 where g is nan, as PyTorch)
+            return _zeros(g), None
         return g * (p * a ** (p - 1)), None
 
 
@@ -152,7 +167,7 @@ class Pow(Function):
             ga = g * b * a ** (b - 1)
             if sb is None:
                 if b == 0:
-                    ga = g * 0.0
+                    ga = _zeros(g)
             elif bool(sb.backend.xp.any(sb._data == 0)):  # d/da a^0 = 0, even at a = 0
                 ga = _zero_where(ga, sb._data == 0)
         if need[1]:
@@ -286,7 +301,7 @@ class Sign(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g * 0.0
+        return _zeros(g)
 
 
 class Sin(Function):
@@ -362,15 +377,13 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x.backend.xp.maximum(x._data, 0.0)
+        return x.backend.xp.maximum(0.0, x._data)  # NumPy returns the 2nd argument on ties: relu(-0.0) = -0.0 as torch
 
     @staticmethod
     def backward(ctx, g):
         y = ctx.output_data()[0]
         keep = g.backend.xp.logical_not(y <= 0)  # relu'(nan) = 1, as PyTorch (y = nan is not <= 0)
-        if not _grad_enabled[0]:  # first order: one backend kernel, no float mask tensor
-            return _const(g, g.backend.masked(g._data, keep))
-        return g * _mask(g, keep)
+        return _select(g, keep)
 
 
 class LeakyRelu(Function):
@@ -391,21 +404,24 @@ class LeakyRelu(Function):
 
 
 class Elu(Function):
-    """y = x if x > 0 else alpha (e^x - 1);  dy/dx = 1 or alpha e^x."""
+    """y = x if x > 0 else alpha (e^x - 1);  dy/dx = alpha e^x where x <= 0, else 1 (also at nan: PyTorch's
+    elu_backward formula, x <= 0 ? ... : g, which its scalar loop computes; its SIMD loop, used on parts of
+    larger tensors, gives nan there instead)."""
 
     @staticmethod
     def forward(ctx, x, alpha):
         ctx.save_for_backward(x)
         ctx.alpha = alpha
         xp = x.backend.xp
-        return xp.where(x._data > 0, x._data, alpha * xp.expm1(xp.minimum(x._data, xp.zeros_like(x._data))))
+        d = x._data
+        pos = d > 0
+        return xp.where(pos, d, alpha * xp.expm1(xp.where(pos, xp.zeros_like(d), d)))  # elu(-0.0) = -0.0
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        pos = _mask(x, x._data > 0)
-        neg = x.clamp(max=0.0).exp() * ctx.alpha
-        return g * (pos + (1.0 - pos) * neg), None
+        neg = _const(x, x._data <= 0)
+        return Where.apply(neg, g * (x.clamp(max=0.0).exp() * ctx.alpha), g), None
 
 
 class NormalCdf(Function):
@@ -420,6 +436,72 @@ class NormalCdf(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * ((x * x) * -0.5).exp() * (1.0 / math.sqrt(2.0 * math.pi))
+
+
+_GELU_K = math.sqrt(2.0 / math.pi)  # tanh approximation: 0.5 x (1 + tanh(K (x + 0.044715 x^3)))
+
+
+class Gelu(Function):
+    """y = x Phi(x) (Phi = standard normal CDF); ``approximate='tanh'``: y = 0.5 x (1 + tanh(K (x + c x^3))),
+    K = sqrt(2/pi), c = 0.044715.
+
+    dy/dx = Phi(x) + x phi(x) (phi the normal density);  tanh: 0.5 (1 + t) + 0.5 x (1 - t^2) K (1 + 3 c x^2).
+    The backward multiplies g by that derivative as one factor, as PyTorch's gelu_backward: an infinite g
+    at a large x gives inf, not inf * 0 = nan from a product rule through x * Phi(x).
+    """
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        ctx.save_for_backward(x)
+        ctx.tanh = approximate == "tanh"
+        d = x._data
+        if ctx.tanh:
+            return 0.5 * d * (1.0 + x.backend.xp.tanh(_GELU_K * (d + 0.044715 * (d * d * d))))
+        return d * (0.5 * (1.0 + x.backend.erf(d * (1.0 / math.sqrt(2.0)))))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if ctx.tanh:
+            x2 = x * x
+            t = (_GELU_K * (x + 0.044715 * (x2 * x))).tanh()
+            return g * (0.5 * (1.0 + t) + (0.5 * x) * (1.0 - t * t) * (_GELU_K * (1.0 + 0.134145 * x2))), None
+        pdf = ((x * x) * -0.5).exp() * (1.0 / math.sqrt(2.0 * math.pi))
+        return g * (NormalCdf.apply(x) + x * pdf), None
+
+
+class Silu(Function):
+    """y = x sigmoid(x);  dy/dx = s (1 + x (1 - s)), s = sigmoid(x), applied as PyTorch's silu_backward
+    (g s) (1 + x (1 - s)): one factor, so an infinite g stays infinite where the derivative is finite."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x._data * Sigmoid.forward(ctx, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        s = x.sigmoid()
+        return (g * s) * (1.0 + x * (1.0 - s))
+
+
+class Mish(Function):
+    """y = x tanh(softplus(x));  dy/dx = t + x sigmoid(x) (1 - t^2), t = tanh(softplus(x)) (PyTorch's
+    mish_backward, one factor times g)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        xp = x.backend.xp
+        d = x._data
+        return d * xp.tanh(xp.logaddexp(xp.zeros_like(d), d))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        t = Softplus.apply(x, 1.0, math.inf).tanh()
+        return g * (t + x * x.sigmoid() * (1.0 - t * t))
 
 
 class Softplus(Function):
@@ -441,14 +523,27 @@ class Softplus(Function):
         return g * (lin + (1.0 - lin) * (x * ctx.beta).sigmoid()), None, None
 
 
+def _clamp(x, lo, hi):
+    """min(max(x, lo), hi) as PyTorch computes it: x itself where it equals a bound (clamp(-0.0, min=0.0) is
+    -0.0), nan stays nan, and hi wins when lo > hi. (NumPy's clip may return the bound on ties.)"""
+    xp, d = x.backend.xp, x._data
+    if not x.dtype.is_floating_point:
+        return xp.clip(d, min=lo, max=hi)
+    if lo is not None:
+        d = xp.where(d < lo, xp.asarray(lo, dtype=d.dtype, device=x.backend.device), d)
+    if hi is not None:
+        d = xp.where(d > hi, xp.asarray(hi, dtype=d.dtype, device=x.backend.device), d)
+    return d
+
+
 class Clamp(Function):
-    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0."""
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0 (0 at nan)."""
 
     @staticmethod
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = lo, hi
-        return x.backend.xp.clip(x._data, min=lo, max=hi)
+        return _clamp(x, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
@@ -459,29 +554,32 @@ class Clamp(Function):
             inside = inside & (d >= ctx.lo)
         if ctx.hi is not None:
             inside = inside & (d <= ctx.hi)
-        return g * _mask(x, inside), None, None
+        return _select(g, inside), None, None
 
 
 class Hardtanh(Function):
-    """y = min(max(x, lo), hi) (hardtanh, relu6);  dy/dx = 1 strictly inside (lo, hi), 0 at and beyond the
-    bounds (PyTorch's hardtanh_backward), and 0 at nan (as clamp; PyTorch's own answer at nan depends on the
-    tensor's size: 1 on its scalar path, 0 on its vectorized one). ``clamp`` differs: 1 at the bounds."""
+    """y = min(max(x, lo), hi) (hardtanh, relu6);  dy/dx = 0 at and beyond the bounds, else 1 (PyTorch's
+    hardtanh_backward, (x <= lo or x >= hi) ? 0 : g). So 1 at nan, as the formula and PyTorch's scalar loop
+    give; its SIMD loop, used on parts of larger tensors, gives 0 there. ``clamp`` differs: 1 at the bounds,
+    0 at nan."""
 
     @staticmethod
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = lo, hi
-        return x.backend.xp.clip(x._data, min=lo, max=hi)
+        return _clamp(x, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         d = x._data
-        return g * _mask(x, (d > ctx.lo) & (d < ctx.hi)), None, None
+        return _select(g, g.backend.xp.logical_not((d <= ctx.lo) | (d >= ctx.hi))), None, None
 
 
 class Maximum(Function):
-    """z = max(a, b) elementwise; the gradient goes to the larger input, split 1/2-1/2 on ties."""
+    """z = max(a, b) elementwise; the gradient goes to the larger input, split 1/2-1/2 on ties; where a
+    or b is nan (neither larger) both get the whole gradient (PyTorch's formula:
+    dz/da = where(a == b, g/2, g) masked to 0 where a < b)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -491,12 +589,11 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        w = _mask(a, a._data > b._data) + 0.5 * _mask(a, a._data == b._data)
-        return g * w, g * (1.0 - w)
+        return _minmax_grads(g, a._data, b._data, ctx.needs_input_grad)
 
 
 class Minimum(Function):
-    """z = min(a, b) elementwise; ties split 1/2-1/2."""
+    """z = min(a, b) elementwise; ties split 1/2-1/2, nan sends the gradient to both (see Maximum)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -506,12 +603,22 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        w = _mask(a, a._data < b._data) + 0.5 * _mask(a, a._data == b._data)
-        return g * w, g * (1.0 - w)
+        return _minmax_grads(g, b._data, a._data, ctx.needs_input_grad)
+
+
+def _minmax_grads(g, hi, lo, need):
+    """Gradients of max(a, b) given (hi, lo) = (a, b) (of min(a, b): (b, a)): where(a == b, g/2, g), then 0
+    for the smaller input; nan compares false everywhere, so both inputs get g there."""
+    xp = g.backend.xp
+    tie = hi == lo
+    half = Where.apply(_const(g, tie), g * 0.5, g) if bool(xp.any(tie)) else g
+    return (_select(half, xp.logical_not(hi < lo)) if need[0] else None,
+            _select(half, xp.logical_not(hi > lo)) if need[1] else None)
 
 
 class Where(Function):
-    """z = a where cond else b;  dz/da = cond, dz/db = not cond."""
+    """z = a where cond else b;  dL/da = g where cond else 0, dL/db = g where not cond else 0 (selects,
+    so an inf or nan gradient does not leak into the other branch as inf * 0 = nan)."""
 
     @staticmethod
     def forward(ctx, cond, a, b):
@@ -520,9 +627,9 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, g):
-        m = _mask(g, ctx.cond)
         need = ctx.needs_input_grad
-        return None, (g * m if need[1] else None), (g * (1.0 - m) if need[2] else None)
+        return (None, (_select(g, ctx.cond) if need[1] else None),
+                (_select(g, g.backend.xp.logical_not(ctx.cond)) if need[2] else None))
 
 
 class Cast(Function):
@@ -570,4 +677,4 @@ class Rounding(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g * 0.0, None
+        return _zeros(g), None

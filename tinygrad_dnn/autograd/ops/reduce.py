@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..function import Function
 from ..grad_mode import _grad_enabled
-from .elementwise import _const, _mask
+from .elementwise import _const, _mask, _select
 
 
 def _acc(xp, a):
@@ -60,6 +60,8 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
+        if x._data.ndim == 0:  # a 0-d tensor "over dim 0": itself
+            dims = ()
         ctx.shape, ctx.dims = x._data.shape, dims
         xp = x.backend.xp
         if _acc(xp, x._data) is not None:
@@ -74,9 +76,52 @@ class Mean(Function):
         return g.reshape(_kept_shape(ctx.shape, ctx.dims)).expand(ctx.shape) * (1.0 / max(n, 1)), None, None
 
 
+class Var(Function):
+    """y = sum((x - mean)^2) / (N - correction) over dims (N elements reduced);
+    dy/dx = 2 (x - mean) / (N - correction), PyTorch's var_backward: the term through the mean
+    (which sums to 0 for finite x) is left out, so an inf or nan in a row gives nan only at itself and
+    -+inf at the others, as PyTorch. N - correction <= 0: the forward divides by 0 (inf, or nan for a
+    constant); the backward's 2 / 0 is inf, and for a reduction over everything PyTorch's
+    where(x == mean, nan, inf)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim, whole=False):
+        xp = x.backend.xp
+        d = x._data
+        if d.ndim == 0:
+            dims = ()
+        ctx.save_for_backward(x)
+        n = 1
+        for i in dims:
+            n *= d.shape[i]
+        ctx.dims, ctx.shape, ctx.dof, ctx.whole = dims, d.shape, n - correction, whole or d.ndim == 0
+        c = d - xp.mean(d, axis=dims, keepdims=True)
+        return xp.sum(c * c, axis=dims, keepdims=keepdim) / max(n - correction, 0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        g = g.reshape(_kept_shape(ctx.shape, ctx.dims))
+        centered = x - x.mean(dim=ctx.dims, keepdim=True)
+        if ctx.dof > 0:
+            return (2.0 / ctx.dof) * g * centered, None, None, None, None
+        xp = x.backend.xp
+        if ctx.whole:  # inf * (x - mean), with inf * 0 = nan, as PyTorch
+            mean = xp.mean(x._data, axis=ctx.dims, keepdims=True)
+            f = xp.where(x._data == mean, xp.asarray(float("nan"), dtype=x._data.dtype, device=x.backend.device),
+                         xp.asarray(float("inf"), dtype=x._data.dtype, device=x.backend.device))
+            return g * _const(x, f), None, None, None, None
+        return (float("inf") if ctx.dof == 0 else 2.0 / ctx.dof) * g * centered, None, None, None, None
+
+
 class Amax(Function):
     """y = max of x over dims; the gradient is split evenly among tied maxima (as torch.amax and the
-    all-dims ``torch.max(x)``; ``max(dim)`` sends it to the returned index instead, see :class:`MaxDim`)."""
+    all-dims ``torch.max(x)``; ``max(dim)`` sends it to the returned index instead, see :class:`MaxDim`).
+
+    ``nan_ties``: False for amax/amin (a nan maximum equals nothing: nan gradients, as PyTorch);
+    True for ``max()`` / ``min()`` (a nan maximum's gradient is shared by the nans, and is exactly 0
+    elsewhere, PyTorch's CPU masked_fill); ``"product"`` for ``norm(p=inf)`` (shared by the nans too,
+    but as PyTorch's (g / count) * mask, a product)."""
 
     reduce = "max"
     saves_output = True  # ctx.kept aliases the output: in-place changes to it must be caught
@@ -97,10 +142,14 @@ class Amax(Function):
         (x,) = ctx.saved_tensors
         ctx.output_data()  # version check of the output (ctx.kept aliases it)
         hit = x._data == ctx.kept
-        if ctx.nan_ties:  # torch.max(x) / min(x): a nan result's gradient is shared by the nans
+        if ctx.nan_ties:  # torch.max(x) / min(x) / norm(inf): a nan result's gradient is shared by the nans
             xp = x.backend.xp
             hit = hit | (xp.isnan(x._data) & xp.isnan(ctx.kept))
-        hit = _mask(x, hit)
+        if ctx.nan_ties is True:
+            # PyTorch (CPU) fills zeros with g / count at the maxima: 0 elsewhere even where g is inf or nan
+            count = xp.sum(xp.astype(hit, x._data.dtype), axis=ctx.dims, keepdims=True)
+            return _select((g.reshape(ctx.kept.shape) / _const(x, count)).expand(x._data.shape), hit), None, None, None
+        hit = _mask(x, hit)  # amax / amin: PyTorch's (g / count) * mask, a product (an inf or nan g spreads)
         share = hit / hit.sum(dim=ctx.dims, keepdim=True)
         return g.reshape(ctx.kept.shape) * share, None, None, None
 
@@ -131,9 +180,9 @@ class MaxDim(Function):
     def backward(ctx, g):
         shape = list(ctx.shape)
         shape[ctx.dim] = 1
-        xp = g.backend.xp
-        hit = _const(g, xp.astype(_hit(xp, g, ctx.dim, ctx.index, ctx.shape), g._data.dtype))
-        return g.reshape(tuple(shape)) * hit, None, None, None
+        xp = g.backend.xp  # a scatter into zeros, as PyTorch: 0 off the index even where g is inf or nan
+        return _select(g.reshape(tuple(shape)).expand(ctx.shape), _hit(xp, g, ctx.dim, ctx.index, ctx.shape)), \
+            None, None, None
 
 
 def _hit(xp, ref, dim, index, shape=None):
@@ -167,12 +216,14 @@ class Prod(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if not ctx.shape:  # the product of one number is itself (PyTorch returns g, even at x = inf)
+            return g, None, None, None
         kshape = _kept_shape(ctx.shape, ctx.dims)
         xp = x.backend.xp
         zero = x._data == 0
-        if not bool(xp.any(zero)):
+        if not bool(xp.any(zero)):  # g (y / x), in PyTorch's order ((g y) / x overflows or gives inf/inf first)
             y = ctx.output().reshape(kshape)
-            return g.reshape(kshape) * y / x, None, None, None
+            return g.reshape(kshape) * (y / x), None, None, None
         if not _grad_enabled[0]:  # first order on arrays: exclusive cumulative products
             if ctx.whole and int(xp.sum(xp.astype(zero, xp.int64))) > 1:  # prod() with two zeros: 0 (as PyTorch)
                 return _const(x, xp.zeros_like(x._data)), None, None, None
@@ -233,6 +284,37 @@ def _prod_of_others(x, dims):
     for i, p in enumerate(perm):
         inv[p] = i
     return others.permute(*inv) if perm != tuple(range(len(shape))) else others
+
+
+class Norm2(Function):
+    """y = sqrt(sum x^2) over dims (the Euclidean norm);  dy/dx = x / y, and 0 where y = 0 (PyTorch's
+    subgradient at a zero vector). The backward is PyTorch's g * (x / y): x / y first, so for one element
+    x / y is exactly +-1 (normalize's gradient along x cancels to exactly 0, as in PyTorch)."""
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        xp = x.backend.xp
+        d = x._data
+        if d.ndim == 0:
+            dims = ()
+        ctx.save_for_backward(x)
+        ctx.dims, ctx.shape = dims, d.shape
+        return xp.sqrt(xp.sum(d * d, axis=dims, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        kshape = _kept_shape(ctx.shape, ctx.dims)
+        y = ctx.output().reshape(kshape)
+        zero = y._data == 0
+        if not bool(x.backend.xp.any(zero)):
+            return g.reshape(kshape) * (x / y), None, None
+        from ..creation import where
+
+        zero = _const(y, zero)  # x / 1 where y = 0, then 0: no 0/0 in this or higher derivatives
+        return g.reshape(kshape) * where(zero, 0.0, x / where(zero, 1.0, y)), None, None
 
 
 class LogSumExp(Function):

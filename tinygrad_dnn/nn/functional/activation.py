@@ -67,10 +67,10 @@ def gelu(x, approximate="none"):
     """x * Phi(x) (Phi = standard normal CDF); ``approximate='tanh'``:
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
     _t(x, "gelu")
-    if approximate == "none":
-        return x * E.NormalCdf.apply(x)
-    if approximate == "tanh":
-        return 0.5 * x * (1.0 + (math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)).tanh())
+    if approximate in ("none", "tanh"):
+        if x.dtype.itemsize < 4:  # float16: in float32 and rounded once, as PyTorch (x^3 overflows float16 at 41)
+            return E.Gelu.apply(x.float(), approximate).to(x.dtype)
+        return E.Gelu.apply(x, approximate)
     raise ValueError(f"F.gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
@@ -97,14 +97,14 @@ def silu(x, inplace=False):
     """x * sigmoid(x) (swish)."""
     if inplace:
         return _inplace(x, silu)
-    return _t(x, "silu") * x.sigmoid()
+    return E.Silu.apply(_t(x, "silu"))
 
 
 def mish(x, inplace=False):
     """x * tanh(softplus(x))."""
     if inplace:
         return _inplace(x, mish)
-    return _t(x, "mish") * E.Softplus.apply(x, 1.0, 20.0).tanh()
+    return E.Mish.apply(_t(x, "mish"))
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
@@ -147,7 +147,7 @@ def softmin(x, dim=None, dtype=None):
 
 
 def prelu(x, weight):
-    """max(0, x) + weight * min(0, x); ``weight`` has 1 or C (= x.shape[1]) entries."""
+    """x if x > 0 else weight * x; ``weight`` has 1 or C (= x.shape[1]) entries."""
     _t(x, "prelu")
     n = weight.numel()
     if n != 1:
@@ -157,7 +157,10 @@ def prelu(x, weight):
         weight = weight.reshape((n,) + (1,) * (x.ndim - 2))
     else:
         weight = weight.reshape(())
-    return x.relu() + weight * x.clamp(max=0.0)
+    from ...autograd.creation import where
+
+    # x > 0 ? x : w x, as PyTorch's kernel: nan takes the w x side (gradient w, not 1), prelu(-0.0) = -0.0
+    return where(x > 0, x, weight * x)
 
 
 def normalize(x, p=2.0, dim=1, eps=1e-12):

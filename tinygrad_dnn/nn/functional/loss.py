@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from ...autograd.function import Function
+from ...autograd.grad_mode import _grad_enabled
 from ...autograd.ops import elementwise as E
 from ...autograd.tensor import Tensor, _wrap
 
@@ -74,10 +75,11 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     a = d.abs()
     if beta == 0:
         return _reduce(a, reduction, "smooth_l1_loss")
-    small = _wrap(a._data < beta, a.backend)
     from ...autograd.creation import where
 
-    loss = where(small, (0.5 / beta) * d * d, a - 0.5 * beta)
+    small = _wrap(a.backend.xp.logical_not(a._data >= beta), a.backend)  # nan on the quadratic side, as torch
+    ds = where(small, d, 0.0)  # d only where it is used: an infinite d gives no inf * 0 = nan in the backward
+    loss = where(small, (0.5 / beta) * ds * ds, a - 0.5 * beta)
     return _reduce(loss, reduction, "smooth_l1_loss")
 
 
@@ -91,14 +93,18 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 
     d = input - target
     a = d.abs()
-    small = _wrap(a._data < delta, a.backend)
-    loss = where(small, 0.5 * d * d, delta * (a - 0.5 * delta))
+    small = _wrap(a.backend.xp.logical_not(a._data >= delta), a.backend)  # nan on the quadratic side, as torch
+    ds = where(small, d, 0.0)  # see smooth_l1_loss
+    loss = where(small, 0.5 * ds * ds, delta * (a - 0.5 * delta))
     return _reduce(loss, reduction, "huber_loss")
 
 
-def _weight(w, ref, fn):
+def _weight(w, ref, fn, name="weight", differentiable=True):
     if w is None:
         return None
+    if not differentiable and isinstance(w, Tensor) and w.requires_grad and _grad_enabled[0]:
+        raise RuntimeError(f"{fn}: not differentiable with respect to {name} (as PyTorch), but {name} requires grad; "
+                           f"pass {name}.detach() or compute the loss under no_grad()")
     if not isinstance(w, Tensor):
         raise TypeError(f"{fn}: weight must be a Tensor, got {type(w).__name__}")
     if w.backend is not ref.backend:
@@ -111,11 +117,11 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     _check_reduction(reduction, "binary_cross_entropy")
     input, target = _check_pair(input, target, "binary_cross_entropy")
     xp = input.backend.xp
-    if input.numel() and (bool(xp.any(input._data < 0)) or bool(xp.any(input._data > 1))):
+    if input.numel() and not bool(xp.all((input._data >= 0) & (input._data <= 1))):  # nan too, as torch
         raise ValueError(f"binary_cross_entropy: all input values must be probabilities in [0, 1] (input shape "
                          f"{tuple(input.shape)}); for logits use binary_cross_entropy_with_logits")
+    w = _weight(weight, input, "binary_cross_entropy", differentiable=False)
     loss = BinaryCrossEntropy.apply(input, target)
-    w = _weight(weight, input, "binary_cross_entropy")
     if w is not None:
         loss = loss * w
     return _reduce(loss, reduction, "binary_cross_entropy")
@@ -154,16 +160,52 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     (1 - y) x + (1 + (p - 1) y) softplus(-x)  (p = pos_weight, broadcast along the last dim)."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     input, target = _check_pair(input, target, "binary_cross_entropy_with_logits")
-    sp = E.Softplus.apply(-input, 1.0, math.inf)  # log(1 + e^-x) = -log sigmoid(x), via logaddexp
-    pw = _weight(pos_weight, input, "binary_cross_entropy_with_logits")
+    pw = _weight(pos_weight, input, "binary_cross_entropy_with_logits", "pos_weight", differentiable=False)
+    w = _weight(weight, input, "binary_cross_entropy_with_logits", differentiable=False)
     if pw is not None:
-        loss = (1.0 - target) * input + (1.0 + (pw - 1.0) * target) * sp
+        loss = BCEWithLogits.apply(input, target, pw)
     else:
-        loss = (1.0 - target) * input + sp
-    w = _weight(weight, input, "binary_cross_entropy_with_logits")
+        loss = BCEWithLogits.apply(input, target)
     if w is not None:
         loss = loss * w
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+class BCEWithLogits(Function):
+    """l = (1 - y) x + (1 + (p - 1) y) softplus(-x) per element (p = pos_weight, 1 if absent), the stable form
+    of -[p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))].
+
+    dl/dx = (p y + 1 - y) sigmoid(x) - p y  (sigmoid(x) - y without p);  dl/dy = p softplus(-x) - softplus(x)
+    (-x without p); p gets none (PyTorch: not differentiable in pos_weight or weight).  PyTorch's binary_cross_entropy_with_logits_backward: the
+    derivative is one factor times g, so an infinite g gives +-inf, not inf - inf = nan from a sum of terms.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y, pw=None):
+        xp = x.backend.xp
+        ctx.save_for_backward(x, y, pw)
+        d = x._data
+        sp = xp.logaddexp(xp.zeros_like(d), -d)  # softplus(-x) = -log sigmoid(x)
+        lw = 1.0 if pw is None else 1.0 + (pw._data - 1.0) * y._data
+        return (1.0 - y._data) * d + lw * sp
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, pw = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gx = gy = None
+        if pw is None:
+            if need[0]:
+                gx = (x.sigmoid() - y) * g
+            if need[1]:
+                gy = -x * g
+            return gx, gy, None
+        t = pw * y
+        if need[0]:
+            gx = ((t + 1.0 - y) * x.sigmoid() - t) * g
+        if need[1]:  # log_sigmoid(-x) - p log_sigmoid(x)
+            gy = (pw * E.Softplus.apply(-x, 1.0, math.inf) - E.Softplus.apply(x, 1.0, math.inf)) * g
+        return gx, gy, None
 
 
 def _class_targets(input, target, fn, ignore_index):
