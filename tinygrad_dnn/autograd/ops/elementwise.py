@@ -678,3 +678,20 @@ class Rounding(Function):
     @staticmethod
     def backward(ctx, g):
         return _zeros(g), None
+
+
+class FloorDivide(Function):
+    """z = floor(a / b) as Python's float ``//`` (1.0 // 0.1 = 9.0, as torch).
+
+    Piecewise constant; PyTorch defines no derivative for floor_divide and raises in backward,
+    so this op does the same rather than silently returning 0.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _d(a) // _d(b)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("floor_divide: the derivative of floor_divide is not implemented (as torch). "
+                           "Use (a / b).floor() for a zero gradient, or detach() the operands.")
