@@ -52,7 +52,7 @@ def _read_member(z, info, max_member_bytes):
         view = memoryview(arr.view(np.uint8).reshape(-1)) if nbytes else memoryview(b"")
         got = 0
         while got < nbytes:
-            n = f.readinto(view[got:])
+            n = f.readinto(view[got:got + (1 << 20)])  # in chunks: zipfile buffers each read
             if not n:
                 raise ValueError(f"member {name!r} ends after {got} of {nbytes} bytes (truncated)")
             got += n
