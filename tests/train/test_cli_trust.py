@@ -251,3 +251,16 @@ def test_bench_results_go_to_the_current_folder_not_the_source_tree(tmp_path):
     assert (tmp_path / "bench-results" / "benchmarks_quick.md").exists()
     after = set(os.listdir(src)) if os.path.isdir(src) else set()
     assert after == before and all(os.path.getmtime(os.path.join(src, n)) == t for n, t in stamp.items())
+
+
+@pytest.mark.parametrize("n,bs", [(10, 3), (9, 3), (1, 4), (7, 1), (8, 5)])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_dataloader_drop_last_like_torch(n, bs, drop_last):
+    torch = pytest.importorskip("torch")
+    from tinygrad_dnn.data import DataLoader, TensorDataset
+
+    ours = DataLoader(TensorDataset(tg.arange(float(n))), batch_size=bs, drop_last=drop_last)
+    ref = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.arange(float(n))), batch_size=bs,
+                                      drop_last=drop_last)
+    assert len(ours) == len(ref)
+    assert [b[0].tolist() for b in ours] == [b[0].tolist() for b in ref]
