@@ -1,7 +1,13 @@
-"""Command line: ``tinygrad-dnn {train,gradcheck,bench,info}`` (also ``python -m tinygrad_dnn``)."""
+"""Command line: ``tinygrad-dnn {train,gradcheck,bench,info}`` (also ``python -m tinygrad_dnn``).
+
+Without a command it prints its usage and exits with status 2 (argparse's convention for a missing
+argument). A closed stdout (``tinygrad-dnn train | head -1``) ends it quietly with status 141 (as a
+process killed by SIGPIPE), without a traceback.
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -36,9 +42,14 @@ def _cmd_gradcheck(args):
         print(f"error: --device {args.device!r} is not available here; available: {', '.join(available_devices())}",
               file=sys.stderr)
         return 2
+    if args.list:
+        for s in OPS:
+            print(s.name)
+        return 0
     specs = [s for s in OPS if not args.only or any(k in s.name for k in args.only)]
     if not specs:
-        print(f"error: no op matches {args.only}; see --list", file=sys.stderr)
+        print(f"error: no op matches {' '.join(args.only)}; `tinygrad-dnn gradcheck --list` lists the op names",
+              file=sys.stderr)
         return 2
     width = max(len(s.name) for s in specs)
     print(f"{'op':<{width}}  {'checks':>6}  {'max rel err':>11}  {'2nd order':>9}  result")
@@ -79,18 +90,26 @@ def _cmd_train(args):
 
 
 def _cmd_bench(args):
-    import os
-
+    if any(s in ("-h", "--help") for s in args.suites):  # `tinygrad-dnn bench -- --help`
+        args.bench_parser.print_help()
+        return 0
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if root not in sys.path:
         sys.path.insert(0, root)
     try:
+        from benchmarks import suites as bench_suites
         from benchmarks.runner import main as bench_main
     except ImportError as e:
         print(f"error: the benchmark suite lives in the source tree's benchmarks/ folder ({e}); "
               "run from a clone of the repository", file=sys.stderr)
         return 2
-    return bench_main(args.rest)
+    unknown = [s for s in args.suites if s not in bench_suites.SUITES]
+    if unknown and not args.list:
+        print(f"error: unknown benchmark suite {', '.join(map(repr, unknown))}; `tinygrad-dnn bench --list` "
+              f"lists them ({', '.join(bench_suites.SUITES)})", file=sys.stderr)
+        return 2
+    argv = list(args.suites) + (["--list"] if args.list else []) + (["--quick"] if args.quick else [])
+    return bench_main(argv + ["--out", os.path.abspath(args.out)])
 
 
 def build_parser():
@@ -110,10 +129,17 @@ def build_parser():
                    help="float64 (default; finite differences need it) or float32 (loose tolerances)")
     g.add_argument("--only", nargs="*", help="only ops whose name contains one of these words")
     g.add_argument("--first-order-only", action="store_true", help="skip the second-order checks")
+    g.add_argument("--list", action="store_true", help="list the op names (for --only) and exit")
     g.set_defaults(func=_cmd_gradcheck)
-    b = sub.add_parser("bench", help="run the benchmark suite (or named parts): tinygrad-dnn bench mlp --quick")
-    b.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for benchmarks/run.py")
-    b.set_defaults(func=_cmd_bench)
+    b = sub.add_parser("bench", help="run the benchmark suite (or named parts): tinygrad-dnn bench mlp --quick",
+                       description="Benchmarks: tinygrad_dnn vs hand-written NumPy/CuPy vs PyTorch (needs the "
+                                   "source tree's benchmarks/ folder).")
+    b.add_argument("suites", nargs="*", help="suites to run (default: all; see --list)")
+    b.add_argument("--list", action="store_true", help="list the suites and exit")
+    b.add_argument("--quick", action="store_true", help="seconds-long smoke run")
+    b.add_argument("--out", default="bench-results", metavar="DIR",
+                   help="folder for the JSON/Markdown/PNG results (default: ./bench-results)")
+    b.set_defaults(func=_cmd_bench, bench_parser=b)
     i = sub.add_parser("info", help="versions, backends and devices")
     i.set_defaults(func=_cmd_info)
     return p
@@ -123,9 +149,22 @@ def main(argv=None):
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
-        argv = ["train"]
+        parser.print_help(sys.stderr)
+        return 2
     args = parser.parse_args(argv)
-    return args.func(args)
+    if getattr(args, "func", None) is None:  # options but no command
+        parser.print_usage(sys.stderr)
+        print(f"{parser.prog}: error: choose a command: train, gradcheck, bench or info", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # stdout closed early (`| head`): stop quietly, as other command-line tools do
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

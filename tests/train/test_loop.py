@@ -1,5 +1,6 @@
 """fit/Trainer: learning, history, NaN stop, Ctrl-C, checkpoints and exact resume, plots."""
 import os
+import signal
 
 import pytest
 
@@ -58,7 +59,7 @@ def test_keyboard_interrupt_saves_checkpoint_and_returns(moons, tmp_path, capsys
 
     def boom(trainer, batch):
         if trainer.epoch == 1 and batch == 4:
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)  # a real Ctrl-C: the step is finished, then the state saved
 
     path = tmp_path / "int.npz"
     h = fit(model, opt, tr, va, epochs=5, callbacks=[LambdaCallback(on_batch_begin=boom)], verbose=False,
@@ -75,7 +76,7 @@ def test_keyboard_interrupt_saves_checkpoint_and_returns(moons, tmp_path, capsys
     assert h2["epoch"] == [1, 2, 3]
 
 
-def _run(tr_seed, epochs, ckpt=None, resume=None):
+def _run(tr_seed, epochs, ckpt=None, resume=None, extra=(), interrupt=None):
     """A run with every kind of state: dropout, BN buffers, shuffling, Adam moments, plateau schedule,
     early stopping (never triggering) and a checkpoint each epoch."""
     from tinygrad_dnn.data import DataLoader, TensorDataset, make_moons
@@ -90,7 +91,9 @@ def _run(tr_seed, epochs, ckpt=None, resume=None):
     cbs = [EarlyStopping(patience=100, restore_best_weights=False)]
     if ckpt:
         cbs.append(ModelCheckpoint(ckpt))
-    h = fit(model, opt, tr, va, epochs=epochs, scheduler=sched, callbacks=cbs, verbose=False, resume=resume)
+    cbs += list(extra)
+    h = fit(model, opt, tr, va, epochs=epochs, scheduler=sched, callbacks=cbs, verbose=False, resume=resume,
+            interrupt_checkpoint=interrupt)
     return model, h
 
 
@@ -108,6 +111,54 @@ def test_resume_matches_uninterrupted_run_exactly(tmp_path):
     for k in wa:
         assert (wa[k] == wb[k]).all(), k
     assert min(ha["lr"]) < 5e-2  # the plateau schedule did act
+
+
+@pytest.mark.parametrize("where", [(2, 3), (3, 7), (1, 1)])
+def test_ctrl_c_mid_epoch_resumes_bit_for_bit(tmp_path, where):
+    """issue 14 item 1: a Ctrl-C mid-epoch, then resume, is the uninterrupted run: weights, every epoch's
+    metrics, global_step and per-parameter optimizer steps (no half-applied step is ever saved)."""
+    model_a, ha = _run(0, 5)
+    ck, it = str(tmp_path / "ck.npz"), str(tmp_path / "interrupted.npz")
+
+    def ctrl_c(trainer, batch):
+        if (trainer.epoch + 1, batch) == where:
+            signal.raise_signal(signal.SIGINT)
+
+    _, hi = _run(0, 5, ckpt=ck, extra=[LambdaCallback(on_batch_begin=ctrl_c)], interrupt=it)
+    assert hi.stop_reason == "interrupted"
+    state = Trainer.read_checkpoint(it)
+    steps = {int(v["step"]) for v in state["optimizer"]["state"].values()}
+    assert len(steps) == 1 and state["global_step"] == steps.pop()  # every parameter took the same steps
+    model_b, hb = _run(123, 5, ckpt=ck, resume=it)
+    assert hb.trainer.global_step == ha.trainer.global_step
+    for k in ("loss", "accuracy", "val_loss", "lr"):
+        assert hb[k] == ha[k], k
+    wa, wb = weights(model_a), weights(model_b)
+    for k in wa:
+        assert (wa[k] == wb[k]).all(), k
+
+
+def test_trainer_load_state_dict_is_all_or_nothing(tmp_path, moons):
+    """issue 14 item 9: a good model state with a bad optimizer state changes nothing."""
+    tr, va = moons
+    model = small_mlp()
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    fit(model, opt, tr, epochs=1, verbose=False)
+    trainer = Trainer(model, opt, verbose=False)
+    good = trainer.state_dict()
+    other = small_mlp()
+    t2 = Trainer(other, optim.Adam(other.parameters(), lr=1e-2), verbose=False)
+    before = weights(other)
+    bad = dict(good)
+    bad["optimizer"] = {"state": {0: {"step": 3, "exp_avg": tg.zeros(5, 5), "exp_avg_sq": tg.zeros(5, 5)}},
+                        "param_groups": good["optimizer"]["param_groups"]}
+    with pytest.raises(CheckpointError, match="optimizer"):
+        t2.load_state_dict(bad)
+    after = weights(other)
+    assert all((before[k] == after[k]).all() for k in before)
+    assert t2.optimizer.state == {}
+    t2.load_state_dict(good)  # and a good one loads
+    assert all((weights(model)[k] == weights(other)[k]).all() for k in before)
 
 
 def test_checkpoint_errors(tmp_path, moons):

@@ -45,6 +45,12 @@ class LBFGS(Optimizer):
     Only one parameter group is supported; its state lives in ``state[first_param]``.
     """
 
+    def _validate_loaded_state(self, key, p, value):
+        """L-BFGS keeps flat (all-parameter) history tensors: only the container is checked."""
+        if not isinstance(value, dict):
+            raise ValueError(f"LBFGS.load_state_dict: state of parameter {key} must be a dict, "
+                             f"got {type(value).__name__}")
+
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
         if max_eval is None:

@@ -23,6 +23,7 @@ trajectory bit for bit.
 """
 from __future__ import annotations
 
+import numbers
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.tensor import Tensor
@@ -297,26 +298,74 @@ class Optimizer:
             if len(s["params"]) != len(g["params"]):
                 raise ValueError(f"{self._name()}.load_state_dict: parameter group {i} has {len(s['params'])} "
                                  f"parameters in the state dict but {len(g['params'])} in this optimizer")
+        # everything is validated and converted before anything is assigned: a bad state dict changes nothing
         id_map = {}
         for s, g in zip(saved, self.param_groups):
             for idx, p in zip(s["params"], g["params"]):
                 id_map[idx] = p
+        new_groups = []
+        for i, (s, g) in enumerate(zip(saved, self.param_groups)):
+            ng = {k: _copy_value(v) for k, v in s.items() if k != "params"}
+            if isinstance(ng.get("betas"), list):
+                ng["betas"] = tuple(ng["betas"])
+            self._validate_loaded_group(i, ng, g)
+            ng["params"] = g["params"]
+            new_groups.append(ng)
         new_state = {}
         for k, v in state_dict["state"].items():
             key = int(k) if isinstance(k, str) and k.isdigit() else k
             if key not in id_map:
                 raise ValueError(f"{self._name()}.load_state_dict: state for unknown parameter index {k!r}")
             p = id_map[key]
+            self._validate_loaded_state(key, p, v)
             new_state[p] = self._load_param_state(p, v)
-        new_groups = []
-        for s, g in zip(saved, self.param_groups):
-            ng = {k: _copy_value(v) for k, v in s.items() if k != "params"}
-            if isinstance(ng.get("betas"), list):
-                ng["betas"] = tuple(ng["betas"])
-            ng["params"] = g["params"]
-            new_groups.append(ng)
         self.state = new_state
         self.param_groups = new_groups
+
+    def _validate_loaded_group(self, i, ng, current):
+        """Hyperparameters of a loaded group: every key this optimizer uses is there, with the same kind of value."""
+        where = f"{self._name()}.load_state_dict: parameter group {i}"
+        for k in self.defaults:
+            if k not in ng:
+                raise ValueError(f"{where} has no {k!r} (this optimizer needs it); the state dict is incomplete "
+                                 "or from another optimizer")
+        for k, cur in current.items():
+            if k == "params" or k not in ng or cur is None:
+                continue
+            v = ng[k]
+            if isinstance(cur, bool):
+                ok = isinstance(v, bool)
+            elif isinstance(cur, numbers.Real) or isinstance(cur, Tensor):
+                ok = (isinstance(v, numbers.Real) and not isinstance(v, bool)) or \
+                    (isinstance(v, Tensor) and v.numel() == 1)
+            elif isinstance(cur, (tuple, list)):
+                ok = isinstance(v, (tuple, list)) and len(v) == len(cur) and all(
+                    isinstance(x, numbers.Real) and not isinstance(x, bool) or isinstance(x, Tensor)
+                    for x in v if not isinstance(x, (str, type(None))))
+            else:
+                ok = True
+            if not ok:
+                raise ValueError(f"{where}: {k}={v!r} ({type(v).__name__}) where this optimizer has "
+                                 f"{k}={cur!r} ({type(cur).__name__})")
+        try:
+            self._check_group(ng)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{where}: {e}") from e
+
+    def _validate_loaded_state(self, key, p, value):
+        """Per-parameter state: buffers have the parameter's shape (or are scalars) and a numeric dtype."""
+        where = f"{self._name()}.load_state_dict: state of parameter {key} (shape {tuple(p.shape)})"
+        if not isinstance(value, dict):
+            raise ValueError(f"{where} must be a dict, got {type(value).__name__}")
+        for k, v in value.items():
+            if isinstance(v, Tensor):
+                if v.ndim != 0 and tuple(v.shape) != tuple(p.shape):
+                    raise ValueError(f"{where}: {k!r} has shape {tuple(v.shape)}; expected {tuple(p.shape)} "
+                                     "(the state dict belongs to other parameters)")
+                if k != "step" and not v.dtype.is_floating_point:
+                    raise ValueError(f"{where}: {k!r} has dtype {v.dtype}; expected a floating point buffer")
+            elif k == "step" and not (isinstance(v, numbers.Real) and not isinstance(v, bool)):
+                raise ValueError(f"{where}: 'step' must be a number, got {v!r}")
 
     def _load_param_state(self, p, value):
         def conv(key, v):

@@ -3,13 +3,20 @@
 With no arguments: a BatchNorm+dropout MLP (2 x 256) trained with AdamW on scikit-learn's digits on
 the CPU (standardized features, cosine schedule), about 97-98% test accuracy in well under a minute.
 
-``--out DIR`` writes ``metrics.json`` (config, per-epoch history, test metrics, timings),
-``curves.png`` (loss/accuracy/lr) and ``checkpoint.npz`` (full trainer state after every epoch;
-``--resume DIR/checkpoint.npz`` continues it exactly). Ctrl-C saves ``interrupted.npz`` (in DIR, or
-in the current folder without ``--out``) and exits with status 130.
+``--out DIR`` writes ``metrics.json`` (config, per-epoch history, test metrics, timings, and under
+``"files"`` which file holds what), ``curves.png`` (loss/accuracy/lr) and ``checkpoint.npz`` (full
+trainer state after every epoch; ``--resume DIR/checkpoint.npz`` continues it exactly). With
+``--early-stopping`` the restored best weights (the model the test metrics describe) are written to
+``best.npz`` (``model.load_state_dict(tinygrad_dnn.load(...))``); ``checkpoint.npz`` stays the last
+state, for resuming. A folder that already holds a run is refused unless ``--resume`` or
+``--overwrite``; ``DIR/.lock`` (the run's pid) keeps two runs out of one folder (a lock left by a
+dead process is taken over). Ctrl-C finishes the current step, saves ``interrupted.npz`` (in DIR,
+or in the current folder without ``--out``) with the position inside the epoch, and exits with
+status 130; ``--resume DIR/interrupted.npz`` then reproduces the uninterrupted run bit for bit, and
+the stale ``interrupted.npz`` is removed once the resumed run completes.
 
-Exit status: 0 done, 1 training diverged (NaN/inf loss), 2 bad arguments or unusable checkpoint,
-130 interrupted.
+Exit status: 0 done, 1 training failed (NaN/inf loss, out of memory), 2 bad arguments, unusable
+``--out`` or checkpoint, 130 interrupted.
 """
 from __future__ import annotations
 
@@ -36,6 +43,9 @@ DEFAULTS = dict(dataset="digits", model="mlp", optimizer="adamw", lr=None, sched
                 clip_grad_norm=None, clip_grad_value=None, channels=None, standardize=True, min_lr=1e-5)
 DEFAULT_LR = {"sgd": 0.05, "adam": 2e-3, "adamw": 2e-3, "rmsprop": 1e-3, "adagrad": 1e-2, "adadelta": 1.0,
               "nadam": 2e-3, "adamax": 2e-3}
+# run files: a folder holding one of these is an existing run (refused without --resume/--overwrite)
+RUN_FILES = ("checkpoint.npz", "metrics.json", "interrupted.npz", "best.npz")
+LOCK_NAME = ".lock"
 # changing these on --resume would change the model or the optimizer's state layout
 STRUCTURAL = ("dataset", "model", "hidden", "activation", "batchnorm", "channels", "optimizer", "schedule",
               "standardize", "val_fraction", "seed", "batch_size")
@@ -123,6 +133,8 @@ def add_train_arguments(p):
     r.add_argument("--out", default=None, metavar="DIR",
                    help="write metrics.json, curves.png and checkpoint.npz here")
     r.add_argument("--resume", default=None, metavar="PATH", help="continue from a checkpoint.npz written by --out")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (by default an existing run folder is refused)")
     r.add_argument("--diagnostics", action="store_true",
                    help="babysitting: initial-loss check, activation/gradient plots and update ratios (into --out)")
     r.add_argument("--find-lr", action="store_true",
@@ -288,14 +300,96 @@ def _check_device(device):
     return None
 
 
+# ------------------------------------------------------------------------------------------ --out
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _check_out(out):
+    """A problem with ``--out DIR`` (is a file, lies under a file, cannot be created or written), or None."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        return f"--out {out}: is a file, not a folder; choose a folder"
+    parent = os.path.abspath(out)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        return f"--out {out}: lies under {parent}, which is a file; choose a folder"
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        return f"--out {out}: cannot create the folder ({e.strerror or e})"
+    if not os.access(out, os.W_OK | os.X_OK):
+        return f"--out {out}: the folder is not writable; choose another one"
+    return None
+
+
+class RunLock:
+    """``DIR/.lock`` holding this process's pid for the life of the run; a lock whose pid is dead is stale."""
+
+    def __init__(self, folder):
+        self.path = os.path.join(folder, LOCK_NAME)
+        self.held = False
+
+    def acquire(self):
+        """None when acquired, else a message naming the holder."""
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    with open(self.path) as f:
+                        pid = int(f.read().strip() or 0)
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and pid != os.getpid() and _pid_alive(pid):
+                    return (f"--out {os.path.dirname(self.path)}: another training (pid {pid}) is writing to this "
+                            "folder; wait for it to finish or choose another --out")
+                try:  # stale: its process is gone
+                    os.unlink(self.path)
+                except FileNotFoundError:
+                    pass
+                continue
+            except OSError as e:
+                return f"--out {os.path.dirname(self.path)}: cannot write the lock file ({e.strerror or e})"
+            with os.fdopen(fd, "w") as f:
+                f.write(f"{os.getpid()}\n")
+            self.held = True
+            return None
+        return f"--out {os.path.dirname(self.path)}: could not take the lock {self.path}"
+
+    def release(self):
+        if self.held:
+            self.held = False
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+
+
 # ------------------------------------------------------------------------------------------ main
 def run_train(args):
     """Run ``tinygrad-dnn train`` from parsed ``args``; returns the exit status."""
     try:
         return _run_train(args)
+    except BrokenPipeError:
+        raise  # handled by tinygrad_dnn.cli.main (stdout closed by `| head`); the lock is released below
     except KeyboardInterrupt:  # outside the training loop (loading data, building the model, evaluating)
         print("interrupted (Ctrl-C) outside the training loop; nothing was saved", file=sys.stderr, flush=True)
         return 130
+    except MemoryError:
+        print("error: out of memory: the model or the data does not fit (try a smaller --hidden, --channels or "
+              "--batch-size)", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        lock = getattr(args, "_run_lock", None)
+        if lock is not None:
+            lock.release()
 
 
 def _run_train(args):
@@ -322,11 +416,42 @@ def _run_train(args):
     except ValueError as e:
         return _err(f"--resume {args.resume}: {e}" if saved_state else str(e))
     out = args.out or (os.path.dirname(os.path.abspath(args.resume)) if args.resume else None)
-    if args.resume and saved_state.get("config", {}).get("schedule") in ("cosine", "onecycle") \
-            and saved_state["config"].get("epochs") != cfg["epochs"]:
-        print(f"warning: the checkpoint's {cfg['schedule']} schedule was set up for "
-              f"{saved_state['config'].get('epochs')} epochs; it continues on that curve", file=sys.stderr)
+    changed = {}
+    if args.resume:
+        saved_cfg = saved_state.get("config") or {}
+        done = int(saved_state.get("epoch", 0))
+        if cfg["epochs"] < done:
+            return _err(f"--resume {args.resume}: the checkpoint has already trained {done} epochs, more than "
+                        f"--epochs {cfg['epochs']} (the total, counting the epochs done); pass --epochs {done} or more")
+        if cfg["schedule"] in ("cosine", "onecycle") and saved_cfg.get("epochs") is not None:
+            if cfg["epochs"] > saved_cfg["epochs"]:
+                return _err(f"--resume {args.resume}: the checkpoint's {cfg['schedule']} schedule was set up for "
+                            f"{saved_cfg['epochs']} epochs and cannot be extended to {cfg['epochs']} (the learning "
+                            "rate would rise again); start a new run with the longer schedule")
+            if cfg["epochs"] < saved_cfg["epochs"]:
+                print(f"note: the {cfg['schedule']} schedule stays the one for {saved_cfg['epochs']} epochs; training "
+                      f"stops after epoch {cfg['epochs']}, before it reaches its end", file=sys.stderr)
+        try:
+            changed = _changed_hyperparameters(args, cfg, saved_cfg)
+        except ValueError as e:
+            return _err(f"--resume {args.resume}: {e}")
     quiet = bool(args.quiet)
+    if out:
+        problem = _check_out(out)
+        if problem:
+            return _err(problem)
+        existing = [f for f in RUN_FILES if os.path.exists(os.path.join(out, f))]
+        if existing and not args.resume and not getattr(args, "overwrite", False) and not args.find_lr:
+            return _err(f"--out {out} already holds a run ({', '.join(existing)}); continue it with --resume "
+                        f"{os.path.join(out, 'checkpoint.npz')}, replace it with --overwrite, or choose another folder")
+        lock = RunLock(out)
+        problem = lock.acquire()
+        if problem:
+            return _err(problem)
+        args._run_lock = lock  # released by run_train when the run ends, however it ends
+        if existing and getattr(args, "overwrite", False) and not args.resume:
+            for f in existing:  # the old run's files would otherwise sit next to the new run's
+                os.unlink(os.path.join(out, f))
 
     tg.manual_seed(cfg["seed"])
     xtr, ytr, xva, yva, xte, yte, n_classes = load_data(cfg, device)
@@ -335,8 +460,16 @@ def _run_train(args):
     except ValueError as e:
         return _err(str(e))
     model.to(device)
+    n_train, has_bn = int(xtr.shape[0]), any("BatchNorm" in type(m).__name__ for m in model.modules())
+    drop_last = has_bn and n_train % cfg["batch_size"] == 1 and n_train > 1
+    if has_bn and n_train == 1:
+        return _err("the training set has a single sample: BatchNorm cannot train on batches of one "
+                    "(use --batchnorm none)")
+    if drop_last and not quiet:
+        print(f"note: {n_train} training samples in batches of {cfg['batch_size']} would leave a last batch of 1, "
+              "which BatchNorm cannot train on; that sample is skipped each epoch (drop_last)", flush=True)
     train_loader = DataLoader(TensorDataset(xtr, ytr), batch_size=cfg["batch_size"], shuffle=True,
-                              seed=cfg["seed"])
+                              seed=cfg["seed"], drop_last=drop_last)
     val_loader = DataLoader(TensorDataset(xva, yva), batch_size=512) if xva is not None else None
     test_loader = DataLoader(TensorDataset(xte, yte), batch_size=512)
     try:
@@ -369,6 +502,10 @@ def _run_train(args):
         except CheckpointError as e:
             return _err(f"--resume: {e}")
         trainer.config = cfg_saved
+        if changed:
+            _apply_hyperparameters(changed, optimizer, scheduler)
+            print("applied on resume: " + ", ".join(f"{k.replace('_', '-')} {v[1]:g} (was {v[0]:g})"
+                                                    for k, v in changed.items()), file=sys.stderr, flush=True)
     if not quiet:
         what = (f"{cfg['model']} ({n_params:,} parameters) on {cfg['dataset']} "
                 f"({xtr.shape[0]} train / {0 if xva is None else xva.shape[0]} val / {xte.shape[0]} test), "
@@ -378,7 +515,8 @@ def _run_train(args):
     if args.find_lr:
         return _find_lr(model, optimizer, train_loader, out, device)
     if args.diagnostics:
-        _diagnostics_before(model, xtr, ytr, n_classes, out, quiet)
+        with _no_side_effects(model):
+            _diagnostics_before(model, xtr, ytr, n_classes, out, quiet)
 
     t0 = time.perf_counter()
     try:
@@ -391,6 +529,16 @@ def _run_train(args):
         print(f"resume with: tinygrad-dnn train --resume {trainer.interrupted_checkpoint}", file=sys.stderr)
         return 130
     test = trainer.evaluate(test_loader, prefix="test_")
+    files = {}
+    if out:
+        files = {"resume": "checkpoint.npz", "model": "checkpoint.npz",
+                 "note": "test metrics describe 'model'; continue training from 'resume'"}
+        es = next((cb for cb in trainer.callbacks if isinstance(cb, C.EarlyStopping)), None)
+        if es is not None:
+            tg.save(model.state_dict(), os.path.join(out, "best.npz"))
+            files.update(model="best.npz", model_epoch=es.best_epoch if es.best_weights is not None else len(history),
+                         note="test metrics describe 'model' (best.npz: the restored best weights, a state_dict); "
+                              "'resume' (checkpoint.npz) is the full state after the last epoch")
     result = {
         "config": cfg_saved,
         "parameters": int(n_params),
@@ -402,20 +550,82 @@ def _run_train(args):
         "train_time_s": round(train_time, 3),
         "total_time_s": round(time.perf_counter() - t_start, 3),
         "history": history.to_dict(),
+        "files": files,
     }
     if out:
         os.makedirs(out, exist_ok=True)
         _write_json(os.path.join(out, "metrics.json"), result)
+        stale = os.path.join(out, "interrupted.npz")
+        if os.path.exists(stale):  # this run got past the interruption: the file would only mislead
+            os.unlink(stale)
         plot_history(history, os.path.join(out, "curves.png"))
         if monitor is not None:
             from .diagnostics import activation_stats, plot_activations, plot_update_ratios
 
             plot_update_ratios(monitor.ratios, os.path.join(out, "update_ratios.png"))
-            plot_activations(activation_stats(model, xtr[:256]), os.path.join(out, "activations_final.png"))
+            with _no_side_effects(model):
+                plot_activations(activation_stats(model, xtr[:256]), os.path.join(out, "activations_final.png"))
     acc = result["test_accuracy"]
     print(f"test accuracy {acc:.4f} ({acc * 100:.2f}%), test loss {result['test_loss']:.4f}, "
           f"{len(history)} epochs in {train_time:.1f} s" + (f"; wrote {out}" if out else ""), flush=True)
     return 0
+
+
+def _changed_hyperparameters(args, cfg, saved_cfg):
+    """``{name: (checkpoint value, new value)}`` for optimizer settings changed on --resume; raises ValueError
+    for the ones that cannot be applied honestly (the schedule owns them)."""
+    changed = {}
+    for k in ("lr", "weight_decay", "momentum", "min_lr"):
+        v = getattr(args, k, None)
+        if v is not None and k in saved_cfg and v != saved_cfg[k]:
+            changed[k] = (saved_cfg[k], v)
+    if "lr" in changed and cfg["schedule"] not in ("none", "plateau"):
+        raise ValueError(f"--lr {changed['lr'][1]:g}: the checkpoint's {cfg['schedule']} schedule sets the learning "
+                         f"rate from its starting value {changed['lr'][0]:g}; leave --lr out to continue it, or start "
+                         "a new run")
+    if "min_lr" in changed and cfg["schedule"] == "cosine":
+        raise ValueError(f"--min-lr {changed['min_lr'][1]:g}: the checkpoint's cosine schedule ends at "
+                         f"{changed['min_lr'][0]:g}; leave --min-lr out to continue it, or start a new run")
+    if "momentum" in changed and cfg["optimizer"] not in ("sgd", "rmsprop"):
+        raise ValueError(f"--momentum: {cfg['optimizer']} has no momentum setting")
+    return changed
+
+
+def _apply_hyperparameters(changed, optimizer, scheduler):
+    for group in optimizer.param_groups:
+        for k in ("lr", "weight_decay", "momentum"):
+            if k in changed:
+                group[k] = changed[k][1]
+    if "min_lr" in changed and hasattr(scheduler, "min_lrs"):
+        scheduler.min_lrs = [changed["min_lr"][1]] * len(scheduler.min_lrs)
+
+
+class _no_side_effects:
+    """Diagnostics must not change the run: the random state, the model's parameters, buffers, gradients
+    and mode are put back as they were."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __enter__(self):
+        import tinygrad_dnn as tg
+
+        from .checkpoint import clone_state
+
+        self.rng = tg.get_rng_state()
+        self.state = clone_state(self.model.state_dict())
+        self.training = self.model.training
+        return self
+
+    def __exit__(self, *exc):
+        import tinygrad_dnn as tg
+
+        tg.set_rng_state(self.rng)
+        self.model.load_state_dict(self.state)
+        self.model.train(self.training)
+        for p in self.model.parameters():
+            p.grad = None
+        return False
 
 
 def _write_json(path, obj):

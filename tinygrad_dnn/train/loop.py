@@ -21,22 +21,28 @@ validation pass under ``no_grad``; then the epoch-end callbacks in order: learni
 Checkpoints hold everything a resumed run needs to continue exactly as an uninterrupted one:
 model, optimizer, scheduler and callback states, completed epochs, history, the global random
 state (``tinygrad_dnn.get_rng_state()``) and the DataLoader's shuffling state.
-Ctrl-C (KeyboardInterrupt) during :meth:`Trainer.fit` saves a checkpoint (when a path is known) and
-returns the history with ``history.stop_reason == "interrupted"``.
+Ctrl-C during :meth:`Trainer.fit` (in the main thread) never interrupts an optimizer step: the
+current batch is finished, then the complete state is saved (when a path is known) -- including the
+position inside the epoch (the DataLoader's order and index), the RNG, the metrics accumulated so
+far and ``global_step`` -- and ``fit`` returns the history with ``history.stop_reason == "interrupted"``.
+Resuming from that file reproduces the uninterrupted run bit for bit (same machine and settings).
+A second Ctrl-C stops at once and saves nothing.
 """
 from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
+import threading
 import time
 
 import tinygrad_dnn as tg
 
 from .batches import batch_size, split_batch, to_device
 from .callbacks import Callback, GradientClipping, LRScheduler, ModelCheckpoint
-from .checkpoint import (CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointError, loader_state,  # noqa: F401
-                         read_checkpoint, set_loader_state)
+from .checkpoint import (CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointError, clone_state,  # noqa: F401
+                         loader_state, read_checkpoint, set_loader_state)
 from .history import History
 from .plots import plot_history  # noqa: F401  (re-exported: tinygrad_dnn.train.loop.plot_history)
 
@@ -126,6 +132,9 @@ class Trainer:
         self.val_loader = None
         self.epochs = None
         self._batch_in_epoch = 0
+        self._epoch_progress = None  # while an epoch runs: {"sums", "count", "lr", "elapsed"} after each step
+        self._resume_progress = None
+        self._interrupt_requested = False
 
     # ------------------------------------------------------------------ state
     @property
@@ -154,6 +163,8 @@ class Trainer:
             "history": self.history.to_dict(),
             "rng_state": tg.get_rng_state(),
             "loader_state": loader_state(self.train_loader),
+            # the epoch under way when saved mid-epoch (Ctrl-C): batches done, their metric sums, its lr
+            "epoch_progress": clone_state(self._epoch_progress) if mid_epoch else None,
             "config": self.config,
         }
 
@@ -165,7 +176,31 @@ class Trainer:
     read_checkpoint = staticmethod(read_checkpoint)
 
     def load_state_dict(self, state, path="checkpoint"):
-        """Restore a :meth:`state_dict`. The model is checked first so a mismatch changes nothing."""
+        """Restore a :meth:`state_dict`, all or nothing: if any part (model, optimizer, scheduler,
+        callbacks) does not fit, every part is put back as it was and :class:`CheckpointError` is raised."""
+        sched = self.scheduler
+        backup = {"model": clone_state(self.model.state_dict()), "optimizer": self.optimizer.state_dict(),
+                  "scheduler": sched.state_dict() if sched is not None and hasattr(sched, "state_dict") else None,
+                  "callbacks": [clone_state(cb.state_dict()) for cb in self.callbacks]}
+        try:
+            self._load_parts(state, path)
+        except BaseException:
+            self.model.load_state_dict(backup["model"])
+            self.optimizer.load_state_dict(backup["optimizer"])
+            if backup["scheduler"] is not None:
+                sched.load_state_dict(backup["scheduler"])
+            for cb, st in zip(self.callbacks, backup["callbacks"]):
+                cb.load_state_dict(st)
+            raise
+        self.history = History.from_dict(state.get("history") or {})
+        self.epoch = int(state.get("epoch", 0))
+        self.global_step = int(state.get("global_step", 0))
+        if state.get("rng_state") is not None:
+            tg.set_rng_state(state["rng_state"])
+        self._pending_loader_state = state.get("loader_state")
+        self._resume_progress = clone_state(state.get("epoch_progress")) if state.get("mid_epoch") else None
+
+    def _load_parts(self, state, path):
         try:
             self.model.load_state_dict(state["model"])
         except Exception as e:
@@ -175,19 +210,17 @@ class Trainer:
         except Exception as e:
             raise CheckpointError(f"cannot resume from {path}: its optimizer state does not match this "
                                   f"optimizer ({type(e).__name__}: {e})") from e
-        saved_cbs = state.get("callbacks") or {}
-        for key, cb in zip(self._callback_keys(), self.callbacks):
-            if key in saved_cbs:
-                cb.load_state_dict(saved_cbs[key])
-        sched = self.scheduler
-        if sched is not None and state.get("scheduler") is not None and hasattr(sched, "load_state_dict"):
-            sched.load_state_dict(state["scheduler"])
-        self.history = History.from_dict(state.get("history") or {})
-        self.epoch = int(state.get("epoch", 0))
-        self.global_step = int(state.get("global_step", 0))
-        if state.get("rng_state") is not None:
-            tg.set_rng_state(state["rng_state"])
-        self._pending_loader_state = state.get("loader_state")
+        try:
+            saved_cbs = state.get("callbacks") or {}
+            for key, cb in zip(self._callback_keys(), self.callbacks):
+                if key in saved_cbs:
+                    cb.load_state_dict(saved_cbs[key])
+            sched = self.scheduler
+            if sched is not None and state.get("scheduler") is not None and hasattr(sched, "load_state_dict"):
+                sched.load_state_dict(state["scheduler"])
+        except Exception as e:
+            raise CheckpointError(f"cannot resume from {path}: its scheduler/callback state does not match "
+                                  f"({type(e).__name__}: {e})") from e
 
     def load_checkpoint(self, path):
         self.load_state_dict(self.read_checkpoint(path), path=repr(os.fspath(path)))
@@ -210,12 +243,23 @@ class Trainer:
             vals[name] = float(v.item() if hasattr(v, "item") else v)
         return vals
 
-    def train_epoch(self, loader):
-        """One pass over ``loader`` in training mode; returns ``{'loss': ..., 'accuracy': ...}``."""
+    def train_epoch(self, loader, lr=None):
+        """One pass over ``loader`` in training mode; returns ``{'loss': ..., 'accuracy': ...}``.
+
+        After every step ``self._epoch_progress`` holds what a mid-epoch checkpoint needs (batches done,
+        metric sums); a resumed mid-epoch state continues from there with the loader's next batch.
+        """
         self.model.train()
         e = self.epoch + 1
+        progress, self._resume_progress = self._resume_progress, None
+        sums = dict(progress["sums"]) if progress else {}
+        count = int(progress["count"]) if progress else 0
+        done = int(progress["batch"]) if progress else 0
+        self._epoch_progress = {"sums": dict(sums), "count": count, "batch": done, "lr": lr}
+        if progress and hasattr(loader, "__len__") and done >= len(loader):
+            return {k: v / max(count, 1) for k, v in sums.items()}  # interrupted after the epoch's last step
         bar = None
-        it = loader
+        it = loader_iter = iter(loader)
         if self.progress and _is_terminal():
             try:
                 from tqdm.auto import tqdm
@@ -225,15 +269,15 @@ class Trainer:
                     cols = os.get_terminal_size(sys.stderr.fileno()).columns
                 except OSError:
                     cols = 0
-                bar = tqdm(loader, total=n, desc=f"epoch {e}/{self.epochs}", leave=False, file=sys.stderr,
-                           dynamic_ncols=cols > 0, ncols=None if cols > 0 else 100)
+                bar = tqdm(loader_iter, total=n, initial=done, desc=f"epoch {e}/{self.epochs}", leave=False,
+                           file=sys.stderr, dynamic_ncols=cols > 0, ncols=None if cols > 0 else 100)
                 it = bar
             except ImportError:  # pragma: no cover
                 bar = None
-        sums, count = {}, 0
-        self._batch_in_epoch = 0
+        self._batch_in_epoch = done
         try:
-            for b, batch in enumerate(it, start=1):
+            for b, batch in enumerate(it, start=done + 1):
+                self._in_step = True
                 self._batch_in_epoch = b
                 x, y = split_batch(to_device(batch, self.device))
                 self._cb("on_batch_begin", b)
@@ -258,9 +302,16 @@ class Trainer:
                 self._cb("on_batch_end", b, {"loss": lv})
                 if bar is not None:
                     bar.set_postfix(loss=f"{sums['loss'] / count:.4f}", refresh=False)
+                self._epoch_progress = {"sums": dict(sums), "count": count, "batch": b, "lr": lr}
+                self._in_step = False
+                if self._interrupt_requested:  # Ctrl-C arrived during this step: stop here, between steps
+                    raise KeyboardInterrupt
         finally:
             if bar is not None:
                 bar.close()
+            close = getattr(loader_iter, "close", None)
+            if close is not None:  # a DataLoader's position is final now (not whenever GC runs)
+                close()
         return {k: v / max(count, 1) for k, v in sums.items()}
 
     def evaluate(self, loader, prefix=""):
@@ -303,15 +354,47 @@ class Trainer:
             set_loader_state(train_loader, pending)
         self.stop_training = False
         self.history.stop_reason = None
+        self._interrupt_requested = self._hard_interrupt = self._in_step = False
+        restore_handler = self._install_sigint_handler()
+        try:
+            return self._fit_loop(train_loader, val_loader, epochs)
+        finally:
+            restore_handler()
+
+    def _install_sigint_handler(self):
+        """Defer Ctrl-C to the end of the current step (main thread, default handler only)."""
+        if threading.current_thread() is not threading.main_thread() or \
+                signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return lambda: None
+
+        def handler(signum, frame):
+            if self._interrupt_requested:  # the second Ctrl-C: stop now, save nothing
+                self._hard_interrupt = True
+                raise KeyboardInterrupt
+            self._interrupt_requested = True
+            try:
+                os.write(2, b"\nCtrl-C: stopping after the current step (press again to stop at once, "
+                            b"without saving)\n")
+            except OSError:
+                pass
+
+        signal.signal(signal.SIGINT, handler)
+        return lambda: signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def _fit_loop(self, train_loader, val_loader, epochs):
         self._cb("on_train_begin")
         try:
             while self.epoch < epochs and not self.stop_training:
+                if self._interrupt_requested:  # Ctrl-C during validation/callbacks: stop at the epoch boundary
+                    raise KeyboardInterrupt
                 e = self.epoch + 1
                 t0 = time.perf_counter()
-                lr = self.lr
-                self._cb("on_epoch_begin", e)
+                resumed = self._resume_progress
+                lr = resumed["lr"] if resumed and resumed.get("lr") is not None else self.lr
+                if not resumed:
+                    self._cb("on_epoch_begin", e)
                 logs = {"epoch": e}
-                logs.update(self.train_epoch(train_loader))
+                logs.update(self.train_epoch(train_loader, lr=lr))
                 if val_loader is not None:
                     vlogs = self.evaluate(val_loader, prefix="val_")
                     if not math.isfinite(vlogs["val_loss"]):
@@ -322,9 +405,12 @@ class Trainer:
                     logs.update(vlogs)
                 logs["lr"] = lr
                 logs["time"] = time.perf_counter() - t0
+                self._in_step = True  # from here to the end of the callbacks the state is not resumable
                 self.epoch = e
+                self._epoch_progress = None
                 self.history.append(logs)
                 self._cb("on_epoch_end", e, logs)
+                self._in_step = False
                 if self.verbose:
                     self._print_epoch(logs)
             self.history.stop_reason = self.history.stop_reason or ("early_stopping" if self.stop_training
@@ -334,6 +420,11 @@ class Trainer:
             self.history.interrupted = True
             path = self._default_interrupt_path()
             msg = f"interrupted (Ctrl-C) during epoch {self.epoch + 1}, batch {self._batch_in_epoch}"
+            if self._in_step or self._hard_interrupt:
+                # an optimizer step (or the epoch-end callbacks) may be half applied: never saved
+                path = None
+                msg += ("; stopped inside an optimizer step or epoch-end update, so nothing was saved (the last "
+                        "epoch-end checkpoint is intact)")
             if path is not None:
                 self.save_checkpoint(path, mid_epoch=True)
                 msg += (f"; saved the current state to {path} (resuming continues epoch {self.epoch + 1} "
