@@ -241,8 +241,8 @@ def _check_float_input(name, x, w):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: expected a Tensor input, got {type(x).__name__}")
     if x.dtype is not w.dtype:
-        raise RuntimeError(f"{name}: input dtype {x.dtype} differs from the weights' dtype {w.dtype}; convert the input "
-                           f"(x.to({w.dtype})) or the module (.to({x.dtype}))")
+        raise ValueError(f"{name}: input dtype ({x.dtype}) does not match weight dtype ({w.dtype}). Convert input: "
+                         f"input.to({w.dtype}), or convert model: model.to({x.dtype})")
     if x.backend is not w.backend:
         raise RuntimeError(f"{name}: input on {x.device} but weights on {w.device}; move one with .to(device)")
 
@@ -323,7 +323,7 @@ class RNNBase(Module):
         w0 = self.weight_ih_l0
         _check_float_input(name, input, w0)
         if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead "
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead "
                              f"(shape {tuple(input.shape)})")
         batched = input.ndim == 3
         lstm = self.mode == "LSTM"
@@ -356,7 +356,7 @@ class RNNBase(Module):
                 raise RuntimeError(f"{name}: For batched 3-D input, hx should also be 3-D but got {h.ndim}-D tensor")
             if not batched:
                 h = h.unsqueeze(1)
-            what = "hidden size" if not lstm else f"hidden[{k}] size"
+            what = "hidden" if not lstm else f"hidden[{k}]"
             self._check_hidden(h, (L, B, H), what)
             states.append(h)
         if lstm and states[0] is not None:
@@ -397,8 +397,6 @@ class RNNBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
-        if self.mode == "RNN_RELU":
-            s += ", nonlinearity='relu'"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if not self.bias:
@@ -495,10 +493,10 @@ class RNNCellBase(Module):
                     raise RuntimeError(f"{name}: Expected hidden to be {input.ndim}D for {input.ndim}D input, got "
                                        f"{h.ndim}D (shape {tuple(h.shape)})")
                 h = h if batched else h.unsqueeze(0)
-                if tuple(h.shape) != (B, H):
-                    which = f"hidden[{k}]" if lstm else "hidden"
-                    raise RuntimeError(f"{name}: {which} has inconsistent size: got {list(h.shape)}, expected "
-                                       f"{[B, H]} (batch {B}, hidden_size {H})")
+                if h.shape[0] != B:
+                    raise RuntimeError(f"{name}: Input batch size {B} doesn't match hidden{k} batch size {h.shape[0]}")
+                if h.shape[1] != H:
+                    raise RuntimeError(f"{name}: hidden{k} has inconsistent hidden_size: got {h.shape[1]}, expected {H}")
                 states[k] = h
         xw = F.linear(x, self.weight_ih, self.bias_ih).unsqueeze(0)
         _, h, c = _recurrence(self.mode, False, xw, states[0], states[1] if lstm else None, self.weight_hh,
