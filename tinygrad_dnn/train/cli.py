@@ -87,7 +87,7 @@ def add_train_arguments(p):
     g.add_argument("--dropout", type=_number("--dropout", float, 0.0, 1.0, hi_open=True), default=None,
                    help=f"drop probability, in [0, 1) (default {d['dropout']})")
     g.add_argument("--channels", type=_number("--channels", int, 1), default=None,
-                   help="CNN width (default 32 for 1-D, 16 for 2-D); GRU hidden size (default 6)")
+                   help="CNN width (default 32 for 1-D, 16 for 2-D); GRU hidden size (default 32)")
     g.add_argument("--no-standardize", dest="standardize", action="store_const", const=False, default=None,
                    help="do not standardize the inputs with the training set's mean/std")
     g.add_argument("--val-fraction", type=_number("--val-fraction", float, 0.0, 0.5), default=None,

@@ -230,7 +230,7 @@ def build_model(name, input_shape, num_classes, hidden=None, depth=2, width=256,
 
     ``mlp`` -> :class:`MLP`; ``resmlp`` -> :class:`ResidualMLP` (``depth`` blocks of ``width``);
     ``cnn`` -> :class:`CNN1d` for 1-D signals (``(L,)`` or ``(C, L)``), :class:`CNN2d` for square images
-    ``(C, H, W)``; ``gru`` -> :class:`GRUClassifier` for 1-D signals (hidden size ``channels``, default 6).
+    ``(C, H, W)``; ``gru`` -> :class:`GRUClassifier` for 1-D signals (hidden size ``channels``, default 32; the reference used 6).
     """
     input_shape = tuple(int(s) for s in input_shape)
     n_in = 1
@@ -263,5 +263,5 @@ def build_model(name, input_shape, num_classes, hidden=None, depth=2, width=256,
         if len(input_shape) not in (1, 2):
             raise ValueError(f"gru: needs 1-D signals of shape (L,) or (C, L), got inputs of shape {input_shape}")
         c_in = input_shape[0] if len(input_shape) == 2 else 1
-        return GRUClassifier(input_shape[-1], num_classes, hidden_size=channels or 6, in_channels=c_in)
+        return GRUClassifier(input_shape[-1], num_classes, hidden_size=channels or 32, in_channels=c_in)
     raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
