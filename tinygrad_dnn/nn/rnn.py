@@ -68,6 +68,11 @@ class _ArrayOps:
     def cat(self, parts):
         return self.xp.concat(parts, axis=-1)
 
+    def lstm_gate_slopes(self, s, g, H):  # [s(1-s) | s(1-s) | 1-g^2 | s(1-s)] in five kernels
+        d = s * (1.0 - s)
+        d[:, 2 * H:3 * H] = 1.0 - g * g
+        return d
+
     def stack(self, parts):
         return self.xp.stack(parts)
 
@@ -104,6 +109,10 @@ class _TensorOps(_ArrayOps):
 
     def cat(self, parts):
         return C.cat(parts, -1)
+
+    def lstm_gate_slopes(self, s, g, H):
+        d = s * (1.0 - s)
+        return C.cat([d[:, :2 * H], 1.0 - g * g, d[:, 3 * H:]], -1)
 
     def stack(self, parts):
         return C.stack(parts)
@@ -168,8 +177,8 @@ def _bptt(o, mode, outs, saved, g_out, g_h, g_c, w_hh, reverse):
             s, g, c_prev, tc = sv
             i, f, og = s[:, :H], s[:, H:2 * H], s[:, 3 * H:]
             dc = dc + dh * og * (1.0 - tc * tc)
-            da = o.cat([dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f), dc * i * (1.0 - g * g),
-                        dh * tc * og * (1.0 - og)])
+            # d(loss)/d(gate) for [i, f, g, o], times each gate's derivative [s(1-s), s(1-s), 1-g^2, s(1-s)]
+            da = o.cat([dc * g, dc * c_prev, dc * i, dh * tc]) * o.lstm_gate_slopes(s, g, H)
             dc = dc * f
             dxw[t] = dhw[t] = da
             dh = da @ w_hh
