@@ -134,8 +134,29 @@ def test_errors_as_torch():
                 lambda: torch.nn.Embedding(4, 3, _weight=torch.randn(3, 3)))
 
 
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, float("inf")])
+def test_max_norm_renormalises_looked_up_rows_in_place_as_torch(norm_type, device):
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((6, 3)) * 2
+    idx = np.array([[0, 2, 2], [5, 0, 1]])
+    te = torch.nn.Embedding(6, 3, max_norm=1.5, norm_type=norm_type).double()
+    with torch.no_grad():
+        te.weight.copy_(torch.tensor(w))
+    e = nn.Embedding(6, 3, max_norm=1.5, norm_type=norm_type).to(device).double()
+    e.load_state_dict({"weight": tg.tensor(w, device=device)})
+    assert repr(e) == repr(te)
+    ty, gy = te(torch.tensor(idx)), e(tg.tensor(idx, device=device))
+    np.testing.assert_allclose(gy.detach().numpy(), ty.detach().numpy(), **TOL)
+    np.testing.assert_allclose(e.weight.detach().numpy(), te.weight.detach().numpy(), **TOL)  # rows 3, 4 untouched
+    np.testing.assert_array_equal(e.weight.detach().numpy()[[3, 4]], w[[3, 4]])
+    v = rng.standard_normal(tuple(ty.shape))
+    (ty * torch.tensor(v)).sum().backward()
+    (gy * tg.tensor(v, device=device)).sum().backward()
+    np.testing.assert_allclose(e.weight.grad.numpy(), te.weight.grad.numpy(), **TOL)
+
+
 def test_unimplemented_options_raise_clearly():
-    with pytest.raises(NotImplementedError, match="max_norm"):
-        nn.Embedding(4, 3, max_norm=1.0)
+    with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
+        nn.Embedding(4, 3, scale_grad_by_freq=True)
     with pytest.raises(NotImplementedError, match="sparse"):
         F.embedding(tg.tensor([1]), tg.randn(4, 3), sparse=True)

@@ -15,7 +15,8 @@ class Embedding(Module):
     """y = weight[input]: row ``i`` of ``weight`` (num_embeddings, embedding_dim) is the vector of token ``i``.
 
     Same as ``one_hot(input, num_embeddings) @ weight``. Init N(0, 1) as PyTorch; the ``padding_idx``
-    row is initialised to zero and never receives a gradient.
+    row is initialised to zero and never receives a gradient. ``max_norm``: looked-up rows longer than
+    max_norm are rescaled in place to that norm at each forward (see ``F.embedding``).
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -28,8 +29,8 @@ class Embedding(Module):
             elif padding_idx < 0:
                 assert padding_idx >= -num_embeddings, "Padding_idx must be within num_embeddings"
                 padding_idx = num_embeddings + padding_idx
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not implemented "
+        if scale_grad_by_freq or sparse:
+            raise NotImplementedError("Embedding: scale_grad_by_freq and sparse are not implemented "
                                       "(gradients are dense); leave them at their defaults")
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
@@ -61,6 +62,10 @@ class Embedding(Module):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
         return s
 
     @classmethod
