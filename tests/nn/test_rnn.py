@@ -290,3 +290,33 @@ def test_positional_arguments_as_torch():
     m = nn.LSTM(3, 4, 2, True, True)
     assert (m.num_layers, m.bias, m.batch_first) == (2, True, True)
     m.flatten_parameters()  # no-op, as in tutorial code
+
+
+def test_random_configurations_match_torch():
+    """Hypothesis draws the layer type, sizes, layers, directions, layout and sequence length."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=15, derandomize=True, deadline=None)
+    @given(cls=st.sampled_from(["RNN", "LSTM", "GRU"]), I=st.integers(1, 4), H=st.integers(1, 4),
+           layers=st.integers(1, 3), bidir=st.booleans(), batch_first=st.booleans(), bias=st.booleans(),
+           T=st.integers(1, 6), B=st.integers(1, 3), seed=st.integers(0, 2 ** 16))
+    def check(cls, I, H, layers, bidir, batch_first, bias, T, B, seed):
+        kw = dict(num_layers=layers, bidirectional=bidir, batch_first=batch_first, bias=bias)
+        tm, m = _pair(cls, "cpu", I, H, **kw)
+        x = np.random.default_rng(seed).standard_normal((B, T, I) if batch_first else (T, B, I))
+        tx, gx = torch.tensor(x, requires_grad=True), tg.tensor(x, requires_grad=True)
+        to, ts = tm(tx)
+        go, gs = m(gx)
+        ts, gs = (ts[1], gs[1]) if cls == "LSTM" else (ts, gs)
+        np.testing.assert_allclose(go.detach().numpy(), to.detach().numpy(), **TOL)
+        np.testing.assert_allclose(gs.detach().numpy(), ts.detach().numpy(), **TOL)
+        (to.tanh().sum() + ts.sum()).backward()
+        (go.tanh().sum() + gs.sum()).backward()
+        np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), **TOL)
+        tp = dict(tm.named_parameters())
+        for n, p in m.named_parameters():
+            np.testing.assert_allclose(p.grad.numpy(), tp[n].grad.numpy(), err_msg=n, **TOL)
+
+    check()
