@@ -119,7 +119,8 @@ def test_errors_as_torch():
     _both_raise(IndexError, "index out of range in self", lambda: F.embedding(tg.tensor([-1]), w),
                 lambda: torch.nn.functional.embedding(torch.tensor([-1]), tw))
     _both_raise(RuntimeError, "'indices' to have one of the following scalar types: Long, Int",
-                lambda: F.embedding(tg.tensor([1.0]), w), lambda: torch.nn.functional.embedding(torch.tensor([1.0]), tw))
+                lambda: F.embedding(tg.tensor([1.0]), w),
+                lambda: torch.nn.functional.embedding(torch.tensor([1.0]), tw))
     _both_raise(AssertionError, "Padding_idx must be within num_embeddings", lambda: nn.Embedding(4, 3, padding_idx=4),
                 lambda: torch.nn.Embedding(4, 3, padding_idx=4))
     _both_raise(AssertionError, "Padding_idx must be within num_embeddings",
@@ -128,7 +129,8 @@ def test_errors_as_torch():
     _both_raise(RuntimeError, "'weight' must be 2-D", lambda: F.embedding(tg.tensor([1]), tg.randn(4, 3, 2)),
                 lambda: torch.nn.functional.embedding(torch.tensor([1]), torch.randn(4, 3, 2)))
     _both_raise(AssertionError, "Embeddings parameter is expected to be 2-dimensional",
-                lambda: nn.Embedding.from_pretrained(tg.randn(4)), lambda: torch.nn.Embedding.from_pretrained(torch.randn(4)))
+                lambda: nn.Embedding.from_pretrained(tg.randn(4)),
+                lambda: torch.nn.Embedding.from_pretrained(torch.randn(4)))
     _both_raise(AssertionError, "Shape of weight does not match num_embeddings and embedding_dim",
                 lambda: nn.Embedding(4, 3, _weight=tg.randn(3, 3)),
                 lambda: torch.nn.Embedding(4, 3, _weight=torch.randn(3, 3)))

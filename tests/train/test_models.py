@@ -62,4 +62,5 @@ def test_gru_classifier_shapes_and_gradients():
     assert y.shape == (3, 10) and m(tg.randn(3, 1, 40)).shape == (3, 10)
     y.sum().backward()
     assert all(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in m.parameters())
-    assert build_model("gru", (40,), 10).gru.hidden_size == 32 and build_model("gru", (40,), 10, channels=6).gru.hidden_size == 6
+    assert build_model("gru", (40,), 10).gru.hidden_size == 32
+    assert build_model("gru", (40,), 10, channels=6).gru.hidden_size == 6

@@ -511,7 +511,8 @@ class RNNCellBase(Module):
                 if h.shape[0] != B:
                     raise RuntimeError(f"{name}: Input batch size {B} doesn't match hidden{k} batch size {h.shape[0]}")
                 if h.shape[1] != H:
-                    raise RuntimeError(f"{name}: hidden{k} has inconsistent hidden_size: got {h.shape[1]}, expected {H}")
+                    raise RuntimeError(f"{name}: hidden{k} has inconsistent hidden_size: got {h.shape[1]}, "
+                                       f"expected {H}")
                 states[k] = h
         xw = F.linear(x, self.weight_ih, self.bias_ih).unsqueeze(0)
         _, h, c = _recurrence(self.mode, False, xw, states[0], states[1] if lstm else None, self.weight_hh,

@@ -230,7 +230,8 @@ def build_model(name, input_shape, num_classes, hidden=None, depth=2, width=256,
 
     ``mlp`` -> :class:`MLP`; ``resmlp`` -> :class:`ResidualMLP` (``depth`` blocks of ``width``);
     ``cnn`` -> :class:`CNN1d` for 1-D signals (``(L,)`` or ``(C, L)``), :class:`CNN2d` for square images
-    ``(C, H, W)``; ``gru`` -> :class:`GRUClassifier` for 1-D signals (hidden size ``channels``, default 32; the reference used 6).
+    ``(C, H, W)``; ``gru`` -> :class:`GRUClassifier` for 1-D signals (hidden size ``channels``, default 32;
+    the reference used 6).
     """
     input_shape = tuple(int(s) for s in input_shape)
     n_in = 1
