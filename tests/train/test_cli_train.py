@@ -33,7 +33,7 @@ def test_default_command_reduced_epochs(tmp_path):
 
 @pytest.mark.parametrize("args,needle", [
     (["--dataset", "cifar"], "invalid choice: 'cifar' (choose from 'digits', 'mnist1d'"),
-    (["--model", "vit"], "choose from 'mlp', 'resmlp', 'cnn'"),
+    (["--model", "vit"], "choose from 'mlp', 'resmlp', 'cnn', 'gru'"),
     (["--optimizer", "lion"], "choose from 'sgd'"),
     (["--lr", "-1"], "argument --lr: must be > 0, got -1"),
     (["--lr", "abc"], "argument --lr: must be a number"),
@@ -62,6 +62,8 @@ def test_diagnostics_and_find_lr(tmp_path):
 def test_cnn_on_points_and_missing_cuda_are_refused():
     r = run("train", "--dataset", "moons", "--model", "cnn")
     assert r.returncode == 2 and "--model cnn needs" in r.stderr
+    r = run("train", "--dataset", "digits", "--model", "gru")
+    assert r.returncode == 2 and "--model gru reads a 1-D signal" in r.stderr
     import tinygrad_dnn as tg
 
     if not tg.cuda.is_available():
@@ -155,3 +157,12 @@ def test_progress_bar_in_a_terminal():
     assert p.wait(timeout=60) == 0
     text = out.decode(errors="replace")
     assert "epoch 1/2:" in text and "it/s" in text and "test accuracy" in text
+
+
+def test_gru_on_mnist1d_learns(tmp_path):
+    """The recurrent model end to end (a short run; the full command is in the README's results table)."""
+    r = run("train", "--dataset", "mnist1d", "--model", "gru", "--epochs", "4", "--lr", "5e-3", "--channels", "8",
+            "--out", str(tmp_path), "--quiet")
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    assert m["config"]["model"] == "gru" and m["test_accuracy"] > 0.3  # chance is 0.1

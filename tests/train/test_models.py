@@ -2,7 +2,7 @@
 import pytest
 
 import tinygrad_dnn as tg
-from tinygrad_dnn.train.models import CNN1d, CNN2d, MLP, ResidualMLP, build_model
+from tinygrad_dnn.train.models import CNN1d, CNN2d, MLP, GRUClassifier, ResidualMLP, build_model
 
 
 def _types(m):
@@ -46,7 +46,21 @@ def test_build_model():
     assert isinstance(build_model("cnn", (1, 40), 10), CNN1d)
     assert isinstance(build_model("cnn", (40,), 10), CNN1d)
     assert isinstance(build_model("cnn", (1, 8, 8), 10), CNN2d)
-    with pytest.raises(ValueError, match="mlp, resmlp, cnn"):
+    assert isinstance(build_model("gru", (40,), 10), GRUClassifier)
+    with pytest.raises(ValueError, match="mlp, resmlp, cnn, gru"):
         build_model("transformer", (2,), 2)
+    with pytest.raises(ValueError, match="gru: needs 1-D signals"):
+        build_model("gru", (1, 8, 8), 10)
     with pytest.raises(ValueError, match="too short"):
         build_model("cnn", (2,), 2)
+
+
+def test_gru_classifier_shapes_and_gradients():
+    m = GRUClassifier(40, 10, hidden_size=5)
+    assert m.gru.bidirectional and m.gru.batch_first and tuple(m.linear.weight.shape) == (10, 2 * 5 * 40)
+    y = m(tg.randn(3, 40))
+    assert y.shape == (3, 10) and m(tg.randn(3, 1, 40)).shape == (3, 10)
+    y.sum().backward()
+    assert all(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in m.parameters())
+    assert build_model("gru", (40,), 10).gru.hidden_size == 32
+    assert build_model("gru", (40,), 10, channels=6).gru.hidden_size == 6

@@ -9,3 +9,5 @@ from .loss import *  # noqa: F401,F403
 from .module import Module, Parameter, RemovableHandle  # noqa: F401
 from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403
+from .sparse import *  # noqa: F401,F403

@@ -427,3 +427,51 @@ def _tutorial_api():
 
 
 _tutorial_api()
+
+# --------------------------------------------------------------- stream "rnn" (issue 13): sequence layers
+# nn.rnn.Recurrence (one node per layer and direction, BPTT backward) for every cell type and both
+# directions, and the embedding lookup (gradient scattered into the looked-up rows).
+def _seq(mode, reverse):
+    def fn(x, h0, *rest):
+        from ..autograd import creation as C
+        from ..nn.rnn import _recurrence
+
+        c0 = rest[0] if mode == "LSTM" else None
+        w_ih, w_hh, b_ih, b_hh = rest[1:] if mode == "LSTM" else rest
+        out, hn, cn = _recurrence(mode, reverse, _F("linear")(x, w_ih, b_ih), h0, c0, w_hh, b_hh)
+        parts = [out.reshape(-1), hn.reshape(-1)] + ([cn.reshape(-1)] if cn is not None else [])
+        return C.cat(parts)
+
+    def torch_fn(t, x, h0, *rest):
+        c0 = rest[0] if mode == "LSTM" else None
+        ws = rest[1:] if mode == "LSTM" else rest
+        cls = {"RNN_TANH": t.nn.RNN, "RNN_RELU": t.nn.RNN, "LSTM": t.nn.LSTM, "GRU": t.nn.GRU}[mode]
+        kw = {"nonlinearity": "relu"} if mode == "RNN_RELU" else {}
+        m = cls(x.shape[-1], h0.shape[-1], **kw).double()
+        params = dict(zip(["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"], ws))
+        xs = x.flip(0) if reverse else x
+        hx = (h0[None], c0[None]) if mode == "LSTM" else h0[None]
+        out, h = t.func.functional_call(m, params, (xs, hx))
+        out = out.flip(0) if reverse else out
+        hs = [h[0].reshape(-1), h[1].reshape(-1)] if mode == "LSTM" else [h.reshape(-1)]
+        return t.cat([out.reshape(-1)] + hs)
+
+    return fn, torch_fn
+
+
+def _sequence_layers():
+    T, B, I, H = 3, 2, 3, 2
+    for mode in ("RNN_TANH", "RNN_RELU", "LSTM", "GRU"):
+        G = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}[mode]
+        states = [(B, H), (B, H)] if mode == "LSTM" else [(B, H)]
+        for reverse in (False, True):
+            fn, tfn = _seq(mode, reverse)
+            _r(f"recurrence_{mode.lower()}" + ("_reverse" if reverse else ""), fn,
+               [(T, B, I)] + states + [(G * H, I), (G * H, H), (G * H,), (G * H,)],
+               "nonzero" if mode == "RNN_RELU" else "real", torch_fn=tfn)
+    # (padding_idx is not a derivative -- its row's gradient is 0 by definition -- tests/nn/test_embedding.py)
+    _r("embedding_repeated_rows", lambda w: _F("embedding")(_idx(w, [[0, 2, 1], [2, 2, 3]]), w),
+       [(4, 3)], torch_fn=lambda t, w: t.nn.functional.embedding(t.tensor([[0, 2, 1], [2, 2, 3]]), w))
+
+
+_sequence_layers()

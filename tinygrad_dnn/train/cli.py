@@ -28,7 +28,7 @@ import sys
 import time
 
 DATASETS = ("digits", "mnist1d", "spirals", "moons", "circles")
-MODELS = ("mlp", "resmlp", "cnn")
+MODELS = ("mlp", "resmlp", "cnn", "gru")
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
               "adadelta": "Adadelta", "nadam": "NAdam", "adamax": "Adamax"}
 SCHEDULES = ("none", "step", "cosine", "plateau", "onecycle", "exponential")
@@ -87,7 +87,8 @@ def add_train_arguments(p):
     g = p.add_argument_group("data and model")
     g.add_argument("--dataset", choices=DATASETS, default=None, help=f"dataset (default {d['dataset']})")
     g.add_argument("--model", choices=MODELS, default=None,
-                   help=f"mlp, residual mlp, or cnn (1-D for mnist1d, 2-D for digits) (default {d['model']})")
+                   help=f"mlp, residual mlp, cnn (1-D for mnist1d, 2-D for digits) or gru (bidirectional GRU "
+                        f"over a 1-D signal: mnist1d) (default {d['model']})")
     g.add_argument("--hidden", type=_hidden, default=None,
                    help=f"MLP hidden widths, comma-separated; resmlp: width x blocks (default {d['hidden']})")
     g.add_argument("--activation", choices=ACTIVATIONS, default=None, help=f"(default {d['activation']})")
@@ -96,7 +97,7 @@ def add_train_arguments(p):
     g.add_argument("--dropout", type=_number("--dropout", float, 0.0, 1.0, hi_open=True), default=None,
                    help=f"drop probability, in [0, 1) (default {d['dropout']})")
     g.add_argument("--channels", type=_number("--channels", int, 1), default=None,
-                   help="CNN width (default 32 for 1-D, 16 for 2-D)")
+                   help="CNN width (default 32 for 1-D, 16 for 2-D); GRU hidden size (default 32)")
     g.add_argument("--no-standardize", dest="standardize", action="store_const", const=False, default=None,
                    help="do not standardize the inputs with the training set's mean/std")
     g.add_argument("--val-fraction", type=_number("--val-fraction", float, 0.0, 0.5), default=None,
@@ -171,6 +172,9 @@ def _resolve(args, saved=None):
     if cfg["model"] == "cnn" and cfg["dataset"] not in ("digits", "mnist1d"):
         raise ValueError(f"--model cnn needs an image or signal dataset (digits, mnist1d), not "
                          f"--dataset {cfg['dataset']} (2-D points); use --model mlp or resmlp")
+    if cfg["model"] == "gru" and cfg["dataset"] != "mnist1d":
+        raise ValueError(f"--model gru reads a 1-D signal one sample per time step: use --dataset mnist1d, not "
+                         f"--dataset {cfg['dataset']}")
     cfg["nesterov"] = bool(getattr(args, "nesterov", False)) or bool((saved or {}).get("nesterov", False))
     return cfg
 
@@ -217,7 +221,7 @@ def load_data(cfg, device):
         xtr, ytr = xtr[perm[nv:]], ytr[perm[nv:]]
     if cfg["standardize"]:
         others = [xte] + ([xva] if xva is not None else [])
-        out = _standardize(xtr, others, per_feature=not cnn)
+        out = _standardize(xtr, others, per_feature=not cnn and cfg["model"] != "gru")
         xtr, xte = out[0], out[1]
         if xva is not None:
             xva = out[2]

@@ -200,7 +200,28 @@ class CNN2d(nn.Module):
         return self.net(x)
 
 
-MODELS = ("mlp", "resmlp", "cnn")
+class GRUClassifier(nn.Module):
+    """Recurrent classifier for 1-D signals (the MNIST-1D reference GRU, Greydanus 2020): the signal is read
+    one sample per time step by a bidirectional GRU, and a Linear layer classifies all time steps' hidden
+    states, flattened: (N, L) -> GRU -> (N, L, 2H) -> (N, 2HL) -> (N, classes)."""
+
+    def __init__(self, length=40, out_features=10, hidden_size=6, in_channels=1, bidirectional=True, num_layers=1):
+        super().__init__()
+        self.length, self.in_channels = length, in_channels
+        self.gru = nn.GRU(in_channels, hidden_size, num_layers=num_layers, batch_first=True,
+                          bidirectional=bidirectional)
+        self.linear = nn.Linear(hidden_size * length * (2 if bidirectional else 1), out_features)
+
+    def forward(self, x):
+        if x.ndim == 3:  # (N, C, L) -> (N, L, C)
+            x = x.transpose(1, 2)
+        else:
+            x = x.reshape(x.shape[0], self.length, self.in_channels)
+        out, _ = self.gru(x)
+        return self.linear(out.reshape(out.shape[0], -1))
+
+
+MODELS = ("mlp", "resmlp", "cnn", "gru")
 
 
 def build_model(name, input_shape, num_classes, hidden=None, depth=2, width=256, activation="relu",
@@ -209,7 +230,8 @@ def build_model(name, input_shape, num_classes, hidden=None, depth=2, width=256,
 
     ``mlp`` -> :class:`MLP`; ``resmlp`` -> :class:`ResidualMLP` (``depth`` blocks of ``width``);
     ``cnn`` -> :class:`CNN1d` for 1-D signals (``(L,)`` or ``(C, L)``), :class:`CNN2d` for square images
-    ``(C, H, W)``.
+    ``(C, H, W)``; ``gru`` -> :class:`GRUClassifier` for 1-D signals (hidden size ``channels``, default 32;
+    the reference used 6).
     """
     input_shape = tuple(int(s) for s in input_shape)
     n_in = 1
@@ -238,4 +260,9 @@ def build_model(name, input_shape, num_classes, hidden=None, depth=2, width=256,
             return CNN1d(length, num_classes, channels=channels or 32, in_channels=c_in, batchnorm=bn,
                          dropout=dropout, activation=activation)
         raise ValueError(f"cnn: no CNN for inputs of shape {input_shape}")
+    if name == "gru":
+        if len(input_shape) not in (1, 2):
+            raise ValueError(f"gru: needs 1-D signals of shape (L,) or (C, L), got inputs of shape {input_shape}")
+        c_in = input_shape[0] if len(input_shape) == 2 else 1
+        return GRUClassifier(input_shape[-1], num_classes, hidden_size=channels or 32, in_channels=c_in)
     raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
