@@ -284,12 +284,18 @@ class MathMethods:
 
     # ------------------------------------------------------------ unary math
     def exp(self):
+        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
+            self = _as_float(self)
         return E.Exp.apply(self)
 
     def log(self):
+        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
+            self = _as_float(self)
         return E.Log.apply(self)
 
     def sqrt(self):
+        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
+            self = _as_float(self)
         return E.Sqrt.apply(self)
 
     def rsqrt(self):
@@ -304,15 +310,23 @@ class MathMethods:
         return E.Sign.apply(self)
 
     def sin(self):
+        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
+            self = _as_float(self)
         return E.Sin.apply(self)
 
     def cos(self):
+        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
+            self = _as_float(self)
         return E.Cos.apply(self)
 
     def tanh(self):
+        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
+            self = _as_float(self)
         return E.Tanh.apply(self)
 
     def sigmoid(self):
+        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
+            self = _as_float(self)
         return E.Sigmoid.apply(self)
 
     def relu(self):
@@ -325,9 +339,13 @@ class MathMethods:
         return 1.0 / self
 
     def log1p(self):
+        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
+            self = _as_float(self)
         return E.Log1p.apply(self)
 
     def expm1(self):
+        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
+            self = _as_float(self)
         return E.Expm1.apply(self)
 
     def relu_(self):
@@ -555,12 +573,21 @@ def _float_math(method):
     return f
 
 
+# methods that test the dtype inline (cheaper than a wrapper on the hot path)
+_INLINE = frozenset(("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "log1p", "expm1", "softmax", "log_softmax"))
+
+
+def _as_float(t):
+    """``t`` in the default float dtype (float math on integer or bool tensors, as PyTorch)."""
+    return t.to(_dt.get_default_dtype())
+
+
 def install_dtype_wrappers(tensor_cls):
     """Wrap the FLOAT_MATH methods (int/bool inputs computed in the default float dtype) and the
     FLOAT_ONLY ones (integer inputs refused), by name, once the class is assembled."""
     for name in FLOAT_MATH:
-        if hasattr(tensor_cls, name):
+        if hasattr(tensor_cls, name) and name not in _INLINE:
             setattr(tensor_cls, name, _float_math(getattr(tensor_cls, name)))
     for name in FLOAT_ONLY:
-        if hasattr(tensor_cls, name):
+        if hasattr(tensor_cls, name) and name not in _INLINE:
             setattr(tensor_cls, name, _float_only(getattr(tensor_cls, name)))

@@ -141,10 +141,10 @@ class ReduceMethods:
         return out if x is self else out.to(self.dtype)
 
     def softmax(self, dim):
-        return SM.Softmax.apply(self, R.norm_dims(dim, self.ndim, "softmax")[0])
+        return SM.Softmax.apply(self, _softmax_dim(self, dim, "softmax"))
 
     def log_softmax(self, dim):
-        return SM.LogSoftmax.apply(self, R.norm_dims(dim, self.ndim, "log_softmax")[0])
+        return SM.LogSoftmax.apply(self, _softmax_dim(self, dim, "log_softmax"))
 
 
 def _dims(dim, axis):
@@ -186,3 +186,14 @@ class MinMax(tuple):
 
     values = property(lambda self: self[0])
     indices = property(lambda self: self[1])
+
+
+def _softmax_dim(t, dim, op):
+    """The non-negative dim of a (log_)softmax; raises for integer tensors (as PyTorch) and bad dims."""
+    if t._data.dtype not in t.backend.float_dtypes:
+        raise RuntimeError(f"{op}: expected a floating point tensor, got {t.dtype} (shape {tuple(t.shape)}), "
+                           "as torch; convert with .float()")
+    nd = t._data.ndim
+    if nd and dim.__class__ is int and -nd <= dim < nd:
+        return dim % nd
+    return R.norm_dims(dim, nd, op)[0]

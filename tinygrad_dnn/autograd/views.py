@@ -118,7 +118,8 @@ def make_view(src, out, fn):
     out._view = (base, full, kind)
     st = storage(base)
     out._vc = st
-    st.add_view(out)
+    if kind == VIEW:  # only views recorded in the graph are re-derived after an in-place op on the base
+        st.add_view(out)
     return out
 
 

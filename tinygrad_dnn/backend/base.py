@@ -6,6 +6,8 @@ Ops never import numpy or cupy. They ask a tensor for ``tensor.backend`` and use
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as _np
 
 from . import random as _random
@@ -21,6 +23,23 @@ class Backend:
 
     name = "base"
     xp = None
+
+    @functools.cached_property
+    def float_dtypes(self):
+        """The array dtype objects of the floating types (float32, float64, float16 where it exists).
+
+        ``arr.dtype in backend.float_dtypes`` is the hot-path test "is this array floating point": the
+        objects are the ones arrays carry, so the test is an identity hit for the common case.
+        """
+        xp, out = self.xp, []
+        for name in ("float32", "float64", "float16"):
+            d = getattr(xp, name, None)
+            if d is not None:
+                try:
+                    out.append(xp.empty((0,), dtype=d, device=self.device).dtype)
+                except (TypeError, ValueError):  # a namespace without this dtype on its arrays
+                    pass
+        return tuple(out)
 
     # ---------------------------------------------------------------- arrays
     def asarray(self, obj, dtype=None):

@@ -2,6 +2,13 @@
 from __future__ import annotations
 
 from ..function import Function
+from .shape import Permute
+
+
+def _mT(t):
+    """``t`` with its last two dims swapped (a plain op: backward formulas need no view bookkeeping)."""
+    n = t._data.ndim
+    return Permute.apply(t, tuple(range(n - 2)) + (n - 1, n - 2))
 
 
 class MatMul(Function):
@@ -31,11 +38,11 @@ class MatMul(Function):
                 ga = g.unsqueeze(-1) @ b.unsqueeze(-2)
             if need_b:
                 gb = (a.mT @ g.unsqueeze(-1)).squeeze(-1)
-        else:
+        else:  # shapes agree by construction: the Functions directly, no operator checks
             if need_a:
-                ga = g @ b.mT
+                ga = MatMul.apply(g, _mT(b))
             if need_b:
-                gb = a.mT @ g
+                gb = MatMul.apply(_mT(a), g)
         return ga, gb
 
 
@@ -58,11 +65,11 @@ class Linear(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad
-        gx = g @ w if need[0] else None
+        gx = MatMul.apply(g, w) if need[0] else None
         gw = gb = None
         if need[1]:
             if x.ndim == 2:
-                gw = g.mT @ x
+                gw = MatMul.apply(_mT(g), x)
             else:
                 gw = g.reshape(-1, g.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
         if len(need) > 2 and need[2]:

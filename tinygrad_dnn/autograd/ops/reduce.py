@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..function import Function
 from ..grad_mode import _grad_enabled
+from . import shape as S
 from .elementwise import _const, _mask, _select
 
 
@@ -18,6 +19,17 @@ def _acc(xp, a):
 
 def _kept_shape(shape, dims):
     return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def _broadcast_back(g, shape, dims):
+    """The gradient of a reduction over ``dims`` broadcast back to the input's ``shape``.
+
+    Straight through the Reshape/Expand Functions (differentiable, no argument checks and no view
+    bookkeeping: ``g`` is a fresh gradient nobody else holds)."""
+    kept = _kept_shape(shape, dims)
+    if g._data.shape != kept:
+        g = S.Reshape.apply(g, kept)
+    return g if kept == shape else S.Expand.apply(g, shape)
 
 
 def norm_dims(dim, ndim, op="reduction"):
@@ -52,7 +64,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g.reshape(_kept_shape(ctx.shape, ctx.dims)).expand(ctx.shape), None, None
+        return _broadcast_back(g, ctx.shape, ctx.dims), None, None
 
 
 class Mean(Function):
@@ -73,7 +85,7 @@ class Mean(Function):
         n = 1
         for d in ctx.dims:
             n *= ctx.shape[d]
-        return g.reshape(_kept_shape(ctx.shape, ctx.dims)).expand(ctx.shape) * (1.0 / max(n, 1)), None, None
+        return _broadcast_back(g, ctx.shape, ctx.dims) * (1.0 / max(n, 1)), None, None
 
 
 class Var(Function):

@@ -14,7 +14,7 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g.reshape(ctx.shape), None
+        return Reshape.apply(g, ctx.shape), None
 
 
 class Permute(Function):
@@ -30,7 +30,7 @@ class Permute(Function):
         inv = [0] * len(ctx.dims)
         for i, d in enumerate(ctx.dims):
             inv[d] = i
-        return g.permute(*inv), None
+        return Permute.apply(g, tuple(inv)), None
 
 
 class Expand(Function):
