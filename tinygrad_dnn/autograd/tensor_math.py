@@ -18,6 +18,19 @@ def _bind(tensor_cls, wrap):
     Tensor, _wrap = tensor_cls, wrap
 
 
+def _float_unary(fn, name, doc):
+    """A method ``t.name()`` = ``fn.apply(t)``, computed in the default float dtype for int/bool ``t``
+    (as PyTorch). The dtype test is inline: ``float_dtypes`` holds the arrays' own dtype objects."""
+    def method(self):
+        if self._data.dtype not in self.backend.float_dtypes:
+            self = _as_float(self)
+        return fn.apply(self)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = doc + " Integer and bool tensors are computed in the default float dtype."
+    return method
+
+
 class MathMethods:
     """Operators and elementwise math of ``Tensor`` (a mixin: ``Tensor`` inherits these methods)."""
 
@@ -283,20 +296,11 @@ class MathMethods:
         return _wrap(self.backend.xp.logical_not(_truth(self)), self.backend)
 
     # ------------------------------------------------------------ unary math
-    def exp(self):
-        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
-            self = _as_float(self)
-        return E.Exp.apply(self)
+    exp = _float_unary(E.Exp, "exp", "e^x.")
 
-    def log(self):
-        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
-            self = _as_float(self)
-        return E.Log.apply(self)
+    log = _float_unary(E.Log, "log", "Natural logarithm.")
 
-    def sqrt(self):
-        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
-            self = _as_float(self)
-        return E.Sqrt.apply(self)
+    sqrt = _float_unary(E.Sqrt, "sqrt", "Square root.")
 
     def rsqrt(self):
         return 1.0 / E.Sqrt.apply(self)
@@ -309,25 +313,13 @@ class MathMethods:
     def sign(self):
         return E.Sign.apply(self)
 
-    def sin(self):
-        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
-            self = _as_float(self)
-        return E.Sin.apply(self)
+    sin = _float_unary(E.Sin, "sin", "Sine.")
 
-    def cos(self):
-        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
-            self = _as_float(self)
-        return E.Cos.apply(self)
+    cos = _float_unary(E.Cos, "cos", "Cosine.")
 
-    def tanh(self):
-        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
-            self = _as_float(self)
-        return E.Tanh.apply(self)
+    tanh = _float_unary(E.Tanh, "tanh", "Hyperbolic tangent.")
 
-    def sigmoid(self):
-        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
-            self = _as_float(self)
-        return E.Sigmoid.apply(self)
+    sigmoid = _float_unary(E.Sigmoid, "sigmoid", "1 / (1 + e^-x), computed stably.")
 
     def relu(self):
         return E.Relu.apply(self)
@@ -338,15 +330,9 @@ class MathMethods:
     def reciprocal(self):
         return 1.0 / self
 
-    def log1p(self):
-        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
-            self = _as_float(self)
-        return E.Log1p.apply(self)
+    log1p = _float_unary(E.Log1p, "log1p", "ln(1 + x), exact for tiny x.")
 
-    def expm1(self):
-        if self._data.dtype not in self.backend.float_dtypes:  # int/bool: computed in the default float dtype
-            self = _as_float(self)
-        return E.Expm1.apply(self)
+    expm1 = _float_unary(E.Expm1, "expm1", "e^x - 1, exact for tiny x.")
 
     def relu_(self):
         return self._inplace("relu_", lambda s: s.relu())
