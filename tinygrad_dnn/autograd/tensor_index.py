@@ -67,6 +67,12 @@ def _check_gather_shapes(x, dim, index, op, src=None):
                                f"{tuple(src.shape)} in every dimension")
 
 
+def _title(dtype):
+    """torch's kernel-dispatch name of a dtype: 'Float', 'Long', 'Int'..."""
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(str(dtype).split(".")[-1], str(dtype))
+
+
 def _as1d(x, index):
     """0-d operands of gather/scatter work as 1-element 1-d ones."""
     return (x.reshape(1) if x.ndim == 0 else x), (index.reshape(1) if index.ndim == 0 else index)
@@ -462,7 +468,9 @@ class IndexMethods:
     # ------------------------------------------------------------ counting
     def bincount(self, weights=None, minlength=0):
         """Counts of each value 0..max(x) of a 1-d non-negative integer tensor (weights: weighted sums)."""
-        if self.ndim != 1 or self.dtype.is_floating_point or self.dtype is _dt.bool_:
+        if self.dtype.is_floating_point:
+            raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_title(self.dtype)}'")
+        if self.ndim != 1 or self.dtype is _dt.bool_:
             raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
         b = self.backend
         xp = b.xp
@@ -482,7 +490,7 @@ class IndexMethods:
         """Histogram of ``bins`` equal bins over [min, max] (the data's range when min == max == 0);
         values outside are ignored; the last bin includes max."""
         if not self.dtype.is_floating_point:
-            raise RuntimeError(f"\"histogram_cpu\" not implemented for '{str(self.dtype).split('.')[-1].title()}'")
+            raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_title(self.dtype)}'")
         if bins <= 0:
             raise RuntimeError("torch.histc(): bins must be > 0")
         b = self.backend
@@ -673,5 +681,4 @@ def meshgrid(*tensors, indexing=None):
     out = [t.reshape(tuple(-1 if k == i else 1 for k in range(n))).expand(shape) for i, t in enumerate(ts)]
     if swap:
         out[0], out[1] = out[1], out[0]
-        out = [o.transpose(0, 1) for o in out]
     return tuple(out)

@@ -50,7 +50,7 @@ class ScatterAdd(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index, src):
-        ctx.dim, ctx.index = dim, index
+        ctx.dim, ctx.index, ctx.src_shape = dim, index, src._data.shape
         b = x.backend
         xp = b.xp
         shape = x._data.shape
@@ -64,8 +64,7 @@ class ScatterAdd(Function):
 
     @staticmethod
     def backward(ctx, g):
-        gs = Gather.apply(g, ctx.dim, ctx.index)
-        return g, None, None, gs
+        return g, None, None, _src_grad(g, ctx)
 
 
 class Scatter(Function):
@@ -74,7 +73,7 @@ class Scatter(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index, src):
-        ctx.dim, ctx.index = dim, index
+        ctx.dim, ctx.index, ctx.src_shape = dim, index, src._data.shape
         b = x.backend
         xp = b.xp
         shape = x._data.shape
@@ -89,4 +88,14 @@ class Scatter(Function):
         from ..creation import zeros
 
         z = zeros(tuple(ctx.index.shape), dtype=g.dtype, device=g.device)
-        return Scatter.apply(g, ctx.dim, ctx.index, z), None, None, Gather.apply(g, ctx.dim, ctx.index)
+        return Scatter.apply(g, ctx.dim, ctx.index, z), None, None, _src_grad(g, ctx)
+
+
+def _src_grad(g, ctx):
+    """gather(g, dim, index), zero-padded to src's shape where src is larger than index (unread elements)."""
+    from .index import IndexAdd
+
+    gs = Gather.apply(g, ctx.dim, ctx.index)
+    if tuple(gs.shape) == tuple(ctx.src_shape):
+        return gs
+    return IndexAdd.apply(gs, ctx.src_shape, tuple(slice(0, s) for s in gs.shape), False)
