@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import tinygrad_dnn as tg
 
@@ -159,6 +160,9 @@ CASES = {
     "where_method": (lambda M, x, y: x.where(x > 0, y), [X34, X34 * 2], []),
     "clone_floor_round": (lambda M, x: (M.clone(x), M.floor(x * 3), M.round(x * 3), M.ceil(x), M.trunc(x)),
                           [X34], []),
+    "clamp_tensor_bounds": (lambda M, x, lo, hi: (x.clamp(min=lo, max=hi), M.clamp(x, min=lo), x.clamp(max=hi)),
+                            [[0.5, 2.0, 3.0, 0.2, 5.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0, 3.0, 2.0, 1.0],
+                             [1.5, 2.5, 2.5, 1.0, 2.0, 2.5, 1.0]], []),
     "getitem_none_index": (lambda M, x, i: (x[None, i], x[i, None], x[..., None, i[:2]]), [X34],
                            [np.array([0, 2, 2])]),
 }
@@ -186,6 +190,7 @@ INT_CASES = {
     "equal": (lambda M, a, b: (M.equal(a, b), M.equal(a, a), a.equal(a)), [[1, 2], [1, 3]]),
     "sort_int": (lambda M, a: tuple(a.sort(descending=True)), [[3, 1, 2, 3, 0]]),
     "flip_roll_int": (lambda M, a: (a.flip(0), a.roll(1, 0), a.tril()), [[[1, 2], [3, 4]]]),
+    "clamp_int_tensor": (lambda M, a, b: (M.clamp(a, min=b), a.clamp(max=b.float() + 0.5)), [[1, 5, 3], [2, 2, 2]]),
     "isclose_int": (lambda M, a, b: M.isclose(a, b), [[1, 2, 3], [1, 2, 4]]),
 }
 
@@ -325,3 +330,16 @@ def test_multinomial(device):
     a = tg.multinomial(probs, 4, generator=tg.Generator().manual_seed(5))
     b = tg.multinomial(probs, 4, generator=tg.Generator().manual_seed(5))
     assert np.array_equal(a.numpy(), b.numpy())
+
+
+# ---------------------------------------------------------------- properties on random shapes (Hypothesis)
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(st.integers(1, 4), st.integers(1, 5), st.integers(0, 1), st.integers(0, 2 ** 31 - 1))
+def test_gather_scatter_sort_cumulative_random(rows, cols, dim, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-3, 4, size=(rows, cols)).astype(np.float64)  # many ties, zeros for cumprod
+    n = x.shape[dim]
+    idx = rng.integers(0, n, size=(rows, cols))
+    run(lambda M, t, i: (t.gather(dim, i), t.scatter_add(dim, i, t * 2), t.sort(dim=dim, stable=True),
+                         t.sort(dim=dim, descending=True, stable=True), t.cumsum(dim), t.cumprod(dim), t.argsort(dim)),
+        [x], [idx])

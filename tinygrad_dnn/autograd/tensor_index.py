@@ -281,7 +281,7 @@ class IndexMethods:
         d = _dim(dim, self.ndim, "argsort")
         return _wrap(self.backend.argsort(self._data, d, builtins.bool(descending)), self.backend)
 
-    def sort(self, dim=-1, descending=False, stable=False):
+    def sort(self, dim=-1, descending=False, *, stable=False):
         """(values, indices) sorted along ``dim``; values are differentiable (a gather)."""
         idx = self.argsort(dim, descending, stable)
         if self.ndim == 0:
