@@ -213,6 +213,12 @@ def test_scatter_src_larger_than_index(device):
     assert np.array_equal(s.grad.numpy(), expect)
 
 
+def test_scatter_reduce_add(device):
+    # torch has no derivative for scatter(reduce=...): values only (ours is scatter_add's gradient)
+    run(lambda M, x, s, i: x.scatter(1, i, s, reduce="add"), [X34, R.standard_normal((3, 4))],
+        [np.array([[0, 0, 3, 3], [1, 1, 1, 1], [2, 0, 2, 0]])], device=device, grad=False)
+
+
 def test_norm_p0(device):
     # torch's gradient of norm(p=0) is None (undefined); ours is zeros (checked here)
     x = [[0.0, 1.5, -2.0], [0.0, 0.0, 3.0]]

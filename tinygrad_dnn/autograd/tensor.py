@@ -7,13 +7,14 @@ in-place ops: an int, or a ``views.Storage`` shared with views; read it as ``_ve
 Methods are thin: each one calls a ``Function`` from ``ops``.
 
 This file holds the class itself (construction, attributes, conversions, autograd, repr); its
-methods come in families from four mixins, one file each:
+methods come in families from five mixins, one file each:
 
 =====================  =====================================================================
 ``tensor_math.py``     operators, comparisons, bitwise ops, elementwise math (dtype promotion)
 ``tensor_reduce.py``   sum, mean, var/std, max/min, prod, logsumexp, norm, softmax
 ``tensor_shape.py``    reshape/view, permute, squeeze, expand, split, indexing (views)
 ``tensor_inplace.py``  add_, mul_, clamp_, relu_, fill_, copy_ ... (recorded by ``views.py``)
+``tensor_index.py``    gather/scatter, index_select/add, cumsum, flip/roll, sort/topk, unique, diag ...
 =====================  =====================================================================
 """
 from __future__ import annotations

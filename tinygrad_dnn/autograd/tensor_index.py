@@ -96,8 +96,10 @@ class IndexMethods:
 
     def _scatter(self, op, dim, index, src, value, reduce):
         _int_index(index, op)
-        if reduce is not None:
-            raise NotImplementedError(f"{op}(): reduce= is not supported here; use scatter_add or scatter_reduce")
+        if reduce == "add":  # scatter(..., reduce='add') is scatter_add
+            op = "scatter_add" + op[len("scatter"):]
+        elif reduce is not None:
+            raise NotImplementedError(f"{op}(): reduce={reduce!r} is not supported (only 'add'); use scatter_add")
         if src is None and value is None:
             raise TypeError(f"{op}() missing 1 required argument: 'src' (or 'value')")
         if src is not None and not isinstance(src, Tensor):
