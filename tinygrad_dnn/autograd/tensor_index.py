@@ -611,8 +611,6 @@ def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     eq = equation.replace(" ", "")
-    if "..." in eq:
-        raise NotImplementedError("einsum: ellipsis ('...') is not supported")
     if "->" in eq:
         lhs, out = eq.split("->")
     else:
@@ -622,9 +620,18 @@ def einsum(equation, *operands):
         raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
                            if len(operands) > len(terms) else
                            "einsum(): fewer operands were provided than specified in the equation")
+    ell = ""
+    if "..." in eq:  # '...' becomes private labels, aligned from the right (broadcasting)
+        n_ell = builtins.max((op.ndim - len(t.replace("...", "")) for t, op in zip(terms, operands) if "..." in t),
+                             default=0)
+        ell = "".join(chr(0x100 + k) for k in range(builtins.max(n_ell, 0)))
+        terms = [t.replace("...", ell[len(ell) - (op.ndim - len(t.replace("...", ""))):] if op.ndim > len(
+            t.replace("...", "")) else "") for t, op in zip(terms, operands)]
+        if out is not None:
+            out = out.replace("...", ell)
     if out is None:
         counts = collections.Counter("".join(terms))
-        out = "".join(sorted(c for c, k in counts.items() if k == 1))
+        out = ell + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ell))
     labels = list(dict.fromkeys("".join(terms)))
     sizes = {}
     aligned = []
