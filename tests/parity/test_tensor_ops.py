@@ -352,3 +352,11 @@ def test_gather_scatter_sort_cumulative_random(rows, cols, dim, seed):
     run(lambda M, t, i: (t.gather(dim, i), t.scatter_add(dim, i, t * 2), t.sort(dim=dim, stable=True),
                          t.sort(dim=dim, descending=True, stable=True), t.cumsum(dim), t.cumprod(dim), t.argsort(dim)),
         [x], [idx])
+
+
+def test_small_listed_items(device):
+    """The issue's one-line cases: logsumexp over an empty dim, softmax/gelu on 0-d, format specs on 0-d."""
+    run(lambda M, x: (M.logsumexp(x[:, :0], 1), x[0, 0].softmax(0), M.nn.functional.gelu(x[0, 0]),
+                      x[0, 0].log_softmax(-1)), [X34], device=device)
+    assert f"{tg.tensor(1.23456, device=device):.3f}" == f"{torch.tensor(1.23456):.3f}" == "1.235"
+    assert f"{tg.tensor(7, device=device):4d}" == f"{torch.tensor(7):4d}"
