@@ -605,9 +605,9 @@ class IndexMethods:
 
 
 def einsum(equation, *operands):
-    """Einstein summation (``torch.einsum``) by broadcasting and summing: each operand's labels are
-    aligned to one label order (repeated labels take a diagonal), the product is summed over the labels
-    absent from the output. Differentiable in every operand."""
+    """Einstein summation (``torch.einsum``): repeated labels take a diagonal, then the operands are
+    contracted left to right, each pair as one batched matmul (permute/expand/reshape/matmul), and labels
+    no later operand or the output uses are summed. Differentiable in every operand."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     eq = equation.replace(" ", "")
@@ -632,7 +632,6 @@ def einsum(equation, *operands):
     if out is None:
         counts = collections.Counter("".join(terms))
         out = ell + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ell))
-    labels = list(dict.fromkeys("".join(terms)))
     sizes = {}
     aligned = []
     for term, op in zip(terms, operands):
@@ -652,23 +651,55 @@ def einsum(equation, *operands):
                 raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes (original->remapped): "
                                    f"subscript {c} has size {s} for an operand and {sizes[c]} for another")
             sizes[c] = builtins.max(sizes.get(c, 1), s)
-        perm = sorted(range(len(t)), key=lambda k: labels.index(t[k]))
-        x = x.permute(*perm) if perm != list(range(len(t))) else x
-        ts = [t[k] for k in perm]
-        shape = [x.shape[ts.index(c)] if c in ts else 1 for c in labels]
-        aligned.append(x.reshape(tuple(shape)))
-    prod = aligned[0]
-    for a in aligned[1:]:
-        prod = prod * a
-    red = tuple(k for k, c in enumerate(labels) if c not in out)
-    if red:
-        prod = prod.sum(dim=red)
-    kept = [c for c in labels if c in out]
-    full = tuple(sizes[c] for c in kept)
-    if tuple(prod.shape) != full:
-        prod = prod.expand(full)
-    perm = [kept.index(c) for c in out]
-    return prod.permute(*perm) if perm != list(range(len(perm))) else prod
+        aligned.append((x, t))
+    # contract left to right, each pair as one batched matmul; a label is summed as soon as no later
+    # operand and not the output uses it
+    x, t = aligned[0]
+    for k in range(1, len(aligned)):
+        later = set(out).union(*(set(tt) for _, tt in aligned[k + 1:]))
+        y, u = aligned[k]
+        x, t = _contract(x, t, y, u, later, sizes)
+    x, t = _sum_labels(x, t, set(out))
+    full = tuple(sizes[c] for c in t)
+    if tuple(x.shape) != full:
+        x = x.expand(full)
+    perm = [t.index(c) for c in out]
+    return x.permute(*perm) if perm != list(range(len(perm))) else x
+
+
+def _sum_labels(x, t, keep):
+    """Sum ``x`` (labels ``t``) over the labels not in ``keep``."""
+    red = tuple(k for k, c in enumerate(t) if c not in keep)
+    if not red:
+        return x, t
+    return x.sum(dim=red), "".join(c for c in t if c in keep)
+
+
+def _contract(a, ta, b, tb, keep, sizes):
+    """einsum of two operands keeping the labels in ``keep``: a batched matmul over the shared labels."""
+    a, ta = _sum_labels(a, ta, keep | set(tb))
+    b, tb = _sum_labels(b, tb, keep | set(ta))
+    batch = [c for c in ta if c in tb and c in keep]
+    contr = [c for c in ta if c in tb and c not in keep]
+    left = [c for c in ta if c not in tb]
+    right = [c for c in tb if c not in ta]
+
+    def arrange(x, t, order):
+        perm = [t.index(c) for c in order]
+        x = x.permute(*perm) if perm != list(range(len(perm))) else x
+        full = tuple(sizes[c] for c in order)
+        return x.expand(full) if tuple(x.shape) != full else x
+
+    def size(cs):
+        n = 1
+        for c in cs:
+            n *= sizes[c]
+        return n
+
+    A = arrange(a, ta, batch + left + contr).reshape(size(batch), size(left), size(contr))
+    B = arrange(b, tb, batch + contr + right).reshape(size(batch), size(contr), size(right))
+    y = (A @ B).reshape(tuple(sizes[c] for c in batch + left + right))
+    return y, "".join(batch + left + right)
 
 
 def meshgrid(*tensors, indexing=None):
