@@ -5,6 +5,7 @@ Each one calls the method of the same name, so the math lives in one place (``au
 from __future__ import annotations
 
 from .autograd.tensor import Tensor, matmul  # noqa: F401
+from .autograd.tensor_index import einsum, meshgrid  # noqa: F401
 
 _METHODS = [
     "exp", "log", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tanh", "sigmoid", "relu", "square", "log1p",
@@ -12,6 +13,13 @@ _METHODS = [
     "prod", "logsumexp", "argmax", "argmin", "softmax", "log_softmax", "reshape", "flatten", "permute",
     "transpose", "squeeze", "unsqueeze", "broadcast_to", "split", "chunk", "unbind", "norm", "neg",
     "reciprocal", "all", "any", "t", "pow", "sub", "mul", "div", "add",
+    # issue 13 (stream "tensorops"): index, sort, cumulative, test and sampling ops
+    "gather", "scatter", "scatter_add", "index_select", "index_add", "take_along_dim", "cumsum", "cumprod", "flip",
+    "fliplr", "flipud", "roll", "tril", "triu", "sort", "argsort", "topk", "msort", "isnan", "isinf", "isfinite",
+    "isposinf", "isneginf", "tile", "erf", "log2", "log10", "multinomial", "bernoulli", "nonzero", "argwhere",
+    "logical_and", "logical_or", "logical_not", "logical_xor", "mm", "bmm", "dot", "inner", "mv", "outer", "ger",
+    "clone", "floor", "ceil", "trunc", "round", "allclose", "isclose", "equal", "unique", "diag", "diagonal",
+    "trace", "histc", "bincount", "narrow", "masked_fill",
 ]
 
 
@@ -28,8 +36,28 @@ def _make(name):
 for _n in _METHODS:
     globals()[_n] = _make(_n)
 
-__all__ = list(_METHODS) + ["matmul", "mm", "bmm", "dot", "outer", "lt", "le", "gt", "ge", "eq", "ne", "var_mean",
-                            "std_mean"]
+__all__ = list(_METHODS) + ["matmul", "lt", "le", "gt", "ge", "eq", "ne", "var_mean", "std_mean", "einsum",
+                            "meshgrid", "where", "repeat_interleave"]
+
+
+def where(condition, input=None, other=None):
+    """``where(condition, input, other)``: elementwise select; ``where(condition)``: ``nonzero(as_tuple=True)``."""
+    from .autograd.creation import where as _where
+
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where() takes 1 or 3 arguments: where(condition) or where(condition, input, other)")
+    return _where(condition, input, other)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """``input.repeat_interleave(repeats, dim)``; ``repeat_interleave(repeats)`` repeats 0..n-1 (as torch)."""
+    if repeats is None:
+        from .autograd.creation import arange
+
+        return arange(input.shape[0], dtype=input.dtype, device=input.device).repeat_interleave(input)
+    return input.repeat_interleave(repeats, dim, output_size=output_size)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
@@ -49,21 +77,6 @@ def _mean_like_var(input, dim, keepdim, axis, keepdims):
         dim = None
     dim = axis if dim is None and axis is not None else dim
     return input.mean(dim=dim, keepdim=bool(keepdims) if keepdims is not None else keepdim)
-
-
-def mm(a, b):
-    return matmul(a, b)
-
-
-bmm = mm
-
-
-def dot(a, b):
-    return matmul(a, b)
-
-
-def outer(a, b):
-    return a.unsqueeze(-1) * b
 
 
 def lt(a, b):

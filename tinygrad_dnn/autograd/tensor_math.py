@@ -390,7 +390,7 @@ class MathMethods:
             lo = None if min is None else _dt.scalar_as(min, d)
             hi = None if max is None else _dt.scalar_as(max, d)
             return E.Clamp.apply(x, lo, hi)
-        return E.Clamp.apply(self, min, max)
+        return _clamp_tensor(self, min, max)
 
     clip = clamp
 
@@ -489,6 +489,29 @@ def _div_mod(op, a, b):
     if op == "remainder":
         return E.Remainder.apply(a, b)
     return E.FloorDivide.apply(a, b)
+
+
+def _clamp_tensor(x, lo, hi):
+    """``clamp`` with tensor bounds, as a select with torch's gradient masks (clamp_backward_min_max):
+    x gets the gradient where lo <= x <= hi, lo where x < lo < hi, hi where x > hi or hi < lo (min > max
+    gives max); where x < lo == hi the value is lo and no input gets a gradient."""
+    from .creation import where
+
+    ref = [v for v in (lo, hi) if isinstance(v, Tensor)][0]
+    d = _dt.result_type(x, *(v for v in (lo, hi) if v is not None))
+    x = x if x.dtype is d else x.to(d)
+    lo = None if lo is None else (lo.to(d) if isinstance(lo, Tensor) and lo.dtype is not d else lo)
+    hi = None if hi is None else (hi.to(d) if isinstance(hi, Tensor) and hi.dtype is not d else hi)
+    if lo is None:
+        return where(x > hi, hi, x)
+    if hi is None:
+        return where(x < lo, lo, x)
+    del ref
+    below, above = x < lo, x > hi
+    inverted = hi < lo
+    y = where(below, lo.detach() if isinstance(lo, Tensor) else lo, x)  # x < lo == hi: lo, no gradient
+    y = where(below & (lo < hi), lo, y)
+    return where(above | inverted, hi, y)
 
 
 def _truth(t):

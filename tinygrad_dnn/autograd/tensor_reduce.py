@@ -114,11 +114,20 @@ class ReduceMethods:
             return _wrap(xp.astype(r, xp.int64), self.backend)
         return _wrap(xp.astype(f(self._data, axis=dim, keepdims=keepdim), xp.int64), self.backend)
 
-    def all(self, dim=None):
-        return _wrap(self.backend.xp.all(self._data, axis=dim), self.backend)
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """True where every element over ``dim`` is nonzero (bool; uint8 for uint8 input, as torch)."""
+        return self._all_any(self.backend.xp.all, "all", _dims(dim, axis), _kd(keepdim, keepdims))
 
-    def any(self, dim=None):
-        return _wrap(self.backend.xp.any(self._data, axis=dim), self.backend)
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return self._all_any(self.backend.xp.any, "any", _dims(dim, axis), _kd(keepdim, keepdims))
+
+    def _all_any(self, f, op, dim, keepdim):
+        xp = self.backend.xp
+        dims = None if dim is None else R.norm_dims(dim, self.ndim, op)
+        out = f(self._data, axis=dims, keepdims=keepdim) if dims != () else self._data != 0
+        if self.dtype is _dt.uint8:
+            out = xp.astype(out, xp.uint8)
+        return _wrap(out, self.backend)
 
     def norm(self, p=2, dim=None, keepdim=False):
         """Vector p-norm (sum |x|^p)^(1/p) over ``dim`` (all elements by default); p = inf: max |x|.
@@ -126,7 +135,9 @@ class ReduceMethods:
         At a zero vector the gradient is 0 (PyTorch's subgradient), not 0/0. float16 accumulates in float32.
         """
         x = self.float() if self.dtype is _dt.float16 else self
-        if p == 2 or p == "fro":
+        if p == 0:  # the number of nonzeros (gradient 0, as torch)
+            out = x.abs().sign().sum(dim=dim, keepdim=keepdim)
+        elif p == 2 or p == "fro":
             out = R.Norm2.apply(x, R.norm_dims(dim, x.ndim, "norm"), keepdim)
         elif p == 1:
             out = x.abs().sum(dim=dim, keepdim=keepdim)

@@ -190,6 +190,10 @@ class ShapeMethods:
         return tuple(t.squeeze(dim) for t in self.split(1, dim))
 
     def __getitem__(self, key):
+        if key.__class__ is tuple and len(key) > 1 and builtins.any(k is None for k in key):
+            x, key = _unsqueeze_nones(self, key)
+            if x is not self:
+                return x[key]
         key, advanced, inserts = _normalize_key(self, key)
         if advanced:  # integer-array / mask indexing copies
             out = I.GetItem.apply(self, key, True)
@@ -253,6 +257,29 @@ def _infer_shape(shape, numel, op, old):
     if n != numel:
         raise RuntimeError(f"{op}: shape {shape} is invalid for input of shape {tuple(old)} ({numel} elements)")
     return shape
+
+
+def _unsqueeze_nones(t, key):
+    """``x[None, idx]`` with an index array: torch's meaning, ``x.unsqueeze(0)[:, idx]`` (each None a new
+    size-1 dim indexed by a full slice). Only used when the key mixes None with tensor/list indices."""
+    if not builtins.any(isinstance(k, (Tensor, list)) or (hasattr(k, "shape") and not isinstance(k, Tensor))
+                        for k in key):
+        return t, key
+    e = next((i for i, k in enumerate(key) if k is Ellipsis), None)
+    if e is not None:
+        n_index = builtins.sum(k.ndim if isinstance(k, Tensor) and k.dtype is _dt.bool_ else 1
+                               for k in key if k is not None and k is not Ellipsis)
+        key = key[:e] + (slice(None),) * (t.ndim - n_index) + key[e + 1:]
+    out, pos = [], 0
+    for k in key:
+        if k is None:
+            t = t.unsqueeze(pos)
+            out.append(slice(None))
+            pos += 1
+        else:
+            out.append(k)
+            pos += k.ndim if isinstance(k, Tensor) and k.dtype is _dt.bool_ else 1
+    return t, tuple(out)
 
 
 def _normalize_key(t, key):

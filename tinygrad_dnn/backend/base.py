@@ -77,6 +77,12 @@ class Backend:
     def erf(self, x):
         raise NotImplementedError
 
+    def argsort(self, x, axis, descending=False):
+        """int64 indices that sort ``x`` along ``axis``; stable (ties keep their order), nan last ascending
+        and first descending (as torch's sort)."""
+        xp = self.xp
+        return xp.astype(xp.argsort(x, axis=axis, descending=descending, stable=True), xp.int64)
+
     def axpy_(self, y, alpha, x):
         """In place ``y += alpha * x`` (an optimizer update); returns ``y``.
 

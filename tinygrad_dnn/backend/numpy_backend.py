@@ -115,6 +115,14 @@ class NumpyBackend(Backend):
     def index_add(self, shape, dtype, key, values):
         return host_index_add(shape, dtype, key, values)
 
+    def argsort(self, x, axis, descending=False):
+        # np.argsort has no ``descending``: a stable sort of the reversed array, reversed back
+        if not descending:
+            return np.argsort(x, axis=axis, kind="stable").astype(np.int64, copy=False)
+        n = x.shape[axis]
+        r = np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"), axis)
+        return (n - 1 - r).astype(np.int64, copy=False)
+
     def sliding_windows(self, x, window_shape, axes):
         return sliding_window_view(x, window_shape, axis=axes)
 

@@ -475,3 +475,50 @@ def _sequence_layers():
 
 
 _sequence_layers()
+
+# --------------------------------------------------------------- stream "tensorops" (issue 13): tensor ops
+# ops/gather.py (Gather, ScatterAdd, Scatter), ops/cumulative.py (Cumsum, Cumprod with and without zeros,
+# Flip, Roll), ops/special.py (Erf, Log2, Log10), and compositions built on them (index_select/index_add,
+# sort/topk values, diag/diagonal/trace, einsum).
+def _tensor_ops():
+    gi = [[0, 2, 2, 1], [3, 0, 0, 0]]          # gather/scatter index along dim 1 of a (3, 4)
+    si = [[0, 0, 3, 3], [1, 1, 1, 1], [2, 0, 2, 0]]  # scatter_add index with repeats, (3, 4)
+
+    _r("gather", lambda x: x.gather(1, _idx(x, gi)), [(3, 4)],
+       torch_fn=lambda t, x: x.gather(1, t.tensor(gi)))
+    _r("scatter_add", lambda x, s: x.scatter_add(1, _idx(x, si), s), [(3, 4), (3, 4)],
+       torch_fn=lambda t, x, s: x.scatter_add(1, t.tensor(si), s))
+    _r("scatter", lambda x, s: x.scatter(1, _idx(x, [[0, 3], [1, 2], [3, 0]]), s), [(3, 4), (3, 2)],
+       torch_fn=lambda t, x, s: x.scatter(1, t.tensor([[0, 3], [1, 2], [3, 0]]), s))
+    _r("index_select", lambda x: x.index_select(1, _idx(x, [2, 0, 0])), [(2, 3, 4)],
+       torch_fn=lambda t, x: x.index_select(1, t.tensor([2, 0, 0])))
+    _r("index_add", lambda x, s: x.index_add(0, _idx(x, [0, 2, 0, 1]), s, alpha=2.0), [(3, 4), (4, 4)],
+       torch_fn=lambda t, x, s: x.index_add(0, t.tensor([0, 2, 0, 1]), s, alpha=2.0))
+    _r("cumsum", lambda x: x.cumsum(1), [(2, 3, 4)], torch_fn=lambda t, x: x.cumsum(1))
+    _r("cumprod", lambda x: x.cumprod(-1), [(2, 5)], "nonzero", torch_fn=lambda t, x: x.cumprod(-1))
+    zmask = lambda rng: _hxp.array([[1.0, 0.0, 1.0, 1.0, 0.0], [1.0, 1.0, 1.0, 0.0, 1.0]])  # noqa: E731
+    _r("cumprod_with_zeros", lambda x, m: (x * m).cumprod(1), [(2, 5), (2, 5)], "nonzero", consts={1: zmask},
+       torch_fn=lambda t, x, m: (x * m).cumprod(1))
+    _r("flip", lambda x: x.flip(0, 2), [(2, 3, 4)], torch_fn=lambda t, x: x.flip(0, 2))
+    _r("roll", lambda x: x.roll((1, -2), (0, 1)), [(3, 4)], torch_fn=lambda t, x: x.roll((1, -2), (0, 1)))
+    _r("roll_flat", lambda x: x.roll(5), [(3, 4)], torch_fn=lambda t, x: x.roll(5))
+    _r("tril_triu", lambda x: x.tril(1) + 2 * x.triu(-1), [(3, 4)], torch_fn=lambda t, x: x.tril(1) + 2 * x.triu(-1))
+    _r("sort_values", lambda x: x.sort(1, descending=True)[0], [(3, 4)],
+       torch_fn=lambda t, x: x.sort(1, descending=True)[0])
+    _r("topk_values", lambda x: x.topk(2, dim=0)[0], [(3, 4)], torch_fn=lambda t, x: x.topk(2, dim=0)[0])
+    _r("erf", lambda x: x.erf(), [(3, 4)], torch_fn=lambda t, x: x.erf())
+    _r("log2", lambda x: x.log2(), [(3, 4)], "positive", torch_fn=lambda t, x: x.log2())
+    _r("log10", lambda x: x.log10(), [(3, 4)], "positive", torch_fn=lambda t, x: x.log10())
+    _r("diag_diagonal_trace", lambda v, x: _cat(v.diag(1).reshape(-1), x.diagonal(-1).reshape(-1)) * x.trace(),
+       [(3,), (3, 3)], torch_fn=lambda t, v, x: t.cat([v.diag(1).reshape(-1), x.diagonal(-1).reshape(-1)]) * x.trace())
+    _r("einsum_bij_bjk", lambda a, b: _einsum("bij,bjk->bki", a, b), [(2, 3, 4), (2, 4, 2)],
+       torch_fn=lambda t, a, b: t.einsum("bij,bjk->bki", a, b))
+
+
+def _einsum(eq, *ops):
+    from ..functional_ops import einsum
+
+    return einsum(eq, *ops)
+
+
+_tensor_ops()
