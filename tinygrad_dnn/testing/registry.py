@@ -475,3 +475,29 @@ def _sequence_layers():
 
 
 _sequence_layers()
+
+# --------------------------------------------------------------- stream "nnlayers" (issue 13): attention,
+# transposed convolution, resampling and padding layers (compositions, plus the Functions they add).
+def _nnlayers():
+    _r("sdpa_causal", lambda q, k, v: _F("scaled_dot_product_attention")(q, k, v, is_causal=True),
+       [(2, 3, 2), (2, 4, 2), (2, 4, 3)],
+       torch_fn=lambda t, q, k, v: t.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True))
+    _r("sdpa_float_mask_scale", lambda q, k, v, m: _F("scaled_dot_product_attention")(q, k, v, attn_mask=m, scale=0.5),
+       [(1, 2, 3, 2), (1, 2, 3, 2), (1, 2, 3, 2), (3, 3)],
+       torch_fn=lambda t, q, k, v, m: t.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m, scale=0.5))
+
+    def mha(q, k, v, w_in, b_in, w_out, b_out):
+        y, w = _F("multi_head_attention_forward")(q, k, v, 4, 2, w_in, b_in, None, None, False, 0.0, w_out, b_out,
+                                                  average_attn_weights=False)
+        return y * 1.0 + (w * w).sum() * 0.5
+
+    def mha_torch(t, q, k, v, w_in, b_in, w_out, b_out):
+        y, w = t.nn.functional.multi_head_attention_forward(q, k, v, 4, 2, w_in, b_in, None, None, False, 0.0,
+                                                            w_out, b_out, average_attn_weights=False)
+        return y * 1.0 + (w * w).sum() * 0.5
+
+    _r("multi_head_attention", mha, [(3, 1, 4), (2, 1, 4), (2, 1, 4), (12, 4), (12,), (4, 4), (4,)],
+       torch_fn=mha_torch)
+
+
+_nnlayers()

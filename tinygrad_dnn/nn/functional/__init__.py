@@ -1,5 +1,6 @@
 """``torch.nn.functional``: stateless forms of the layers, activations and losses."""
 from .activation import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
