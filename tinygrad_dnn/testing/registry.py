@@ -498,6 +498,14 @@ def _nnlayers():
 
     _r("multi_head_attention", mha, [(3, 1, 4), (2, 1, 4), (2, 1, 4), (12, 4), (12,), (4, 4), (4,)],
        torch_fn=mha_torch)
+    _r("conv_transpose2d", lambda x, w, b: _F("conv_transpose2d")(x, w, b, stride=2, padding=1, output_padding=1,
+                                                                  groups=2),
+       [(1, 4, 3, 3), (4, 1, 3, 2), (2,)],
+       torch_fn=lambda t, x, w, b: t.nn.functional.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1,
+                                                                     groups=2))
+    _r("conv_transpose1d_dilation", lambda x, w: _F("conv_transpose1d")(x, w, stride=2, dilation=2),
+       [(2, 2, 4), (2, 3, 3)],
+       torch_fn=lambda t, x, w: t.nn.functional.conv_transpose1d(x, w, stride=2, dilation=2))
 
 
 _nnlayers()
