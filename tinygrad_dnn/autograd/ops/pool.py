@@ -197,3 +197,25 @@ def max_pool_indices(x, y, geom):
             flat = coord if flat is None else flat * sp[d] + coord
         out = xp.where(m, flat, out)
     return out
+
+
+class MaxUnpoolScatter(Function):
+    """y = zeros(size); y[idx] = v (flat; a repeated index keeps one of its values, as PyTorch);
+    dv = g[idx] (the output gradient read back at each value's index, as PyTorch's max_unpool).
+
+    The gradient is the indexing op, whose own adjoint is a scatter-add, so double backward works.
+    """
+
+    @staticmethod
+    def forward(ctx, v, size, key):
+        be = v.backend
+        out = be.xp.zeros((size,), dtype=v._data.dtype, device=be.device)
+        be.index_put_(out, key, v._data)
+        ctx.key = key
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .index import GetItem
+
+        return GetItem.apply(g, ctx.key, True), None, None

@@ -6,8 +6,7 @@ The max/average pooling Functions and their backward ops are in ``autograd/ops/p
 from __future__ import annotations
 
 from ...autograd import creation as C
-from ...autograd.ops.index import IndexAdd
-from ...autograd.ops.pool import AvgPoolNd, MaxPoolNd, _window_sum, max_pool_indices
+from ...autograd.ops.pool import AvgPoolNd, MaxPoolNd, MaxUnpoolScatter, _window_sum, max_pool_indices
 from ...autograd.ops.windows import _Geom, _pad, _prod
 from ...autograd.tensor import Tensor, _wrap
 from .conv import _ntuple
@@ -248,7 +247,7 @@ def _max_unpool(nd, op, input, indices, kernel_size, stride, padding, output_siz
                            f"{'x'.join(str(o) for o in out)})")
     base = xp.reshape(xp.arange(idx.shape[0], dtype=xp.int64, device=be.device) * plane, (-1, 1))
     key = (xp.reshape(idx + base, (-1,)),)
-    y = IndexAdd.apply(input.reshape(-1), (idx.shape[0] * plane,), key, True)
+    y = MaxUnpoolScatter.apply(input.reshape(-1), idx.shape[0] * plane, key)
     return y.reshape(lead + out)
 
 
