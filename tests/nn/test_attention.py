@@ -371,3 +371,29 @@ def test_encoder_layer_dropout_and_activation_errors(device):
     _close(m(x), m(x))
     m.train()
     assert not np.allclose(_np(m(x)), _np(m(x)))
+
+
+def test_fully_masked_rows_as_torch(device):
+    """SDPA (and MHA without weights, which torch runs through SDPA) gives 0 for a query with every key masked;
+    MHA with need_weights=True is a plain softmax there (NaN), as torch."""
+    rng = np.random.default_rng(6)
+    q = rng.standard_normal((1, 2, 3, 4))
+    mk = np.array([[False] * 3, [True] * 3, [True] * 3])
+    tq = torch.tensor(q, requires_grad=True)
+    Q = tg.tensor(q, device=device, requires_grad=True)
+    ty = torch.nn.functional.scaled_dot_product_attention(tq, tq, tq, attn_mask=torch.tensor(mk))
+    y = F.scaled_dot_product_attention(Q, Q, Q, attn_mask=tg.tensor(mk, device=device))
+    _close(y, ty)
+    np.testing.assert_array_equal(_np(y)[:, :, 0], 0.0)
+    ty.sum().backward()
+    y.sum().backward()
+    _close(Q.grad, tq.grad)
+    tm, m = _pair("MultiheadAttention", device, 4, 2)
+    x = rng.standard_normal((3, 2, 4))
+    kpm = np.zeros((2, 3), dtype=bool)
+    kpm[1] = True
+    for nw in (True, False):
+        a = tm(*(torch.tensor(x),) * 3, key_padding_mask=torch.tensor(kpm), need_weights=nw)[0]
+        b = m(*(tg.tensor(x, device=device),) * 3, key_padding_mask=tg.tensor(kpm, device=device), need_weights=nw)[0]
+        np.testing.assert_allclose(_np(b), _np(a), equal_nan=True, **TOL)
+        assert np.isnan(_np(b)[:, 1]).all() == nw

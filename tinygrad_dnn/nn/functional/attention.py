@@ -22,6 +22,14 @@ def _dropout(x, p, training):
     return dropout(x, p, training)
 
 
+def _safe_softmax(scores):
+    """softmax over the last dim, with 0 (not NaN) for a row whose every score is -inf (PyTorch's
+    ``_safe_softmax`` in scaled_dot_product_attention): such rows are filled with 0 before the softmax
+    (finite, no NaN in the backward) and their weights zeroed after."""
+    dead = scores.detach().amax(-1, keepdim=True) == float("-inf")
+    return scores.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
+
+
 def _causal_allowed(L, S, device):
     """(L, S) bool mask, True on and below the diagonal (``ones(L, S).tril()``), from arange comparisons."""
     i = C.arange(L, device=device)
@@ -37,7 +45,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     take part in attention, as PyTorch) or float (added to the scores), broadcastable to (..., L, S).
     ``is_causal``: position i attends to j <= i (upper-left aligned, as PyTorch); cannot be combined
     with ``attn_mask``. ``dropout_p`` is applied to the attention weights (always: pass 0.0 in eval).
-    ``scale`` defaults to 1/sqrt(E). A row with every key masked out gives NaN.
+    ``scale`` defaults to 1/sqrt(E). A query whose every key is masked out gets zero weights (output 0), as
+    PyTorch's math kernel.
     """
     for name, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor):
@@ -74,7 +83,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                f"dtype {query.dtype}, got {attn_mask.dtype}")
         else:
             scores = scores + attn_mask
-    w = scores.softmax(-1)
+    w = scores.softmax(-1) if attn_mask is None else _safe_softmax(scores)
     if dropout_p > 0.0:
         w = _dropout(w, dropout_p, True)
     return w @ value
@@ -177,7 +186,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     scores = (q * math.sqrt(1.0 / head_dim)) @ k.transpose(-2, -1)
     if attn_mask is not None:
         scores = scores + attn_mask
-    w = scores.softmax(-1)
+    # PyTorch: the need_weights path is a plain softmax (NaN rows when every key is masked); without
+    # weights it runs scaled_dot_product_attention, whose fully masked rows give 0
+    w = scores.softmax(-1) if need_weights or attn_mask is None else _safe_softmax(scores)
     if dropout_p > 0.0:
         w = _dropout(w, dropout_p, True)
     out = w @ v                                                         # (N*H, L, hd)
