@@ -99,5 +99,5 @@ def test_pool_errors():
         F.avg_pool2d(tg.randn(1, 1, 2, 2), 3)
     with pytest.raises(ValueError, match="4-D"):
         F.max_pool2d(tg.randn(6, 6), 2)
-    with pytest.raises(NotImplementedError, match="must divide"):
-        F.adaptive_max_pool2d(tg.randn(1, 1, 5, 5), 2)
+    with pytest.raises(ValueError, match="must be positive"):
+        F.adaptive_max_pool2d(tg.randn(1, 1, 5, 5), 0)

@@ -1,4 +1,4 @@
-"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, AdaptiveMaxPool1d/2d (no parameters).
+"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, AdaptiveMaxPool1d/2d, MaxUnpool1d/2d (no parameters).
 
 Max pooling sends each window's gradient to its first maximum (ties are not split), as PyTorch.
 """
@@ -8,7 +8,7 @@ from .functional import pooling as _F
 from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
-           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
+           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "MaxUnpool1d", "MaxUnpool2d"]
 
 
 class _MaxPoolNd(Module):
@@ -95,15 +95,47 @@ class AdaptiveAvgPool2d(_AdaptiveNd):
         return _F.adaptive_avg_pool2d(input, self.output_size)
 
 
-class AdaptiveMaxPool1d(_AdaptiveNd):
-    """Max pooling of (N, C, L) to a fixed length dividing L."""
+class _AdaptiveMaxNd(_AdaptiveNd):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxNd):
+    """Max pooling of (N, C, L) to a fixed length (any size)."""
 
     def forward(self, input):
-        return _F.adaptive_max_pool1d(input, self.output_size)
+        return _F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
-class AdaptiveMaxPool2d(_AdaptiveNd):
-    """Max pooling of (N, C, H, W) to a fixed size dividing (H, W)."""
+class AdaptiveMaxPool2d(_AdaptiveMaxNd):
+    """Max pooling of (N, C, H, W) to a fixed (H_out, W_out) (any size)."""
 
     def forward(self, input):
-        return _F.adaptive_max_pool2d(input, self.output_size)
+        return _F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class _MaxUnpoolNd(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Partial inverse of MaxPool1d: forward(input, indices, output_size=None)."""
+
+    def forward(self, input, indices, output_size=None):
+        return _F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Partial inverse of MaxPool2d: the pooled values back at their ``indices`` (``return_indices=True``),
+    zeros elsewhere. forward(input, indices, output_size=None)."""
+
+    def forward(self, input, indices, output_size=None):
+        return _F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)

@@ -522,3 +522,71 @@ def _einsum(eq, *ops):
 
 
 _tensor_ops()
+
+# --------------------------------------------------------------- stream "nnlayers" (issue 13): attention,
+# transposed convolution, resampling and padding layers (compositions, plus the Functions they add).
+def _nnlayers():
+    _r("sdpa_causal", lambda q, k, v: _F("scaled_dot_product_attention")(q, k, v, is_causal=True),
+       [(2, 3, 2), (2, 4, 2), (2, 4, 3)],
+       torch_fn=lambda t, q, k, v: t.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True))
+    _r("sdpa_float_mask_scale", lambda q, k, v, m: _F("scaled_dot_product_attention")(q, k, v, attn_mask=m, scale=0.5),
+       [(1, 2, 3, 2), (1, 2, 3, 2), (1, 2, 3, 2), (3, 3)],
+       torch_fn=lambda t, q, k, v, m: t.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m, scale=0.5))
+
+    def mha(q, k, v, w_in, b_in, w_out, b_out):
+        y, w = _F("multi_head_attention_forward")(q, k, v, 4, 2, w_in, b_in, None, None, False, 0.0, w_out, b_out,
+                                                  average_attn_weights=False)
+        return y * 1.0 + (w * w).sum() * 0.5
+
+    def mha_torch(t, q, k, v, w_in, b_in, w_out, b_out):
+        y, w = t.nn.functional.multi_head_attention_forward(q, k, v, 4, 2, w_in, b_in, None, None, False, 0.0,
+                                                            w_out, b_out, average_attn_weights=False)
+        return y * 1.0 + (w * w).sum() * 0.5
+
+    _r("multi_head_attention", mha, [(3, 1, 4), (2, 1, 4), (2, 1, 4), (12, 4), (12,), (4, 4), (4,)],
+       torch_fn=mha_torch)
+    _r("conv_transpose2d", lambda x, w, b: _F("conv_transpose2d")(x, w, b, stride=2, padding=1, output_padding=1,
+                                                                  groups=2),
+       [(1, 4, 3, 3), (4, 1, 3, 2), (2,)],
+       torch_fn=lambda t, x, w, b: t.nn.functional.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1,
+                                                                     groups=2))
+    _r("conv_transpose1d_dilation", lambda x, w: _F("conv_transpose1d")(x, w, stride=2, dilation=2),
+       [(2, 2, 4), (2, 3, 3)],
+       torch_fn=lambda t, x, w: t.nn.functional.conv_transpose1d(x, w, stride=2, dilation=2))
+
+    _r("pad_reflect_replicate",
+       lambda x: _F("pad")(_F("pad")(x, (2, 1, -1, 2), mode="reflect"), (1, 3, 0, 1), "replicate"),
+       [(1, 2, 4, 3)],
+       torch_fn=lambda t, x: t.nn.functional.pad(t.nn.functional.pad(x, (2, 1, -1, 2), mode="reflect"),
+                                                 (1, 3, 0, 1), "replicate"))
+    _r("pad_circular_negative", lambda x: _F("pad")(x, (2, -1), mode="circular"), [(2, 3, 4)],
+       torch_fn=lambda t, x: t.nn.functional.pad(x, (2, -1), mode="circular"))
+    _r("pad_constant_negative", lambda x: _F("pad")(x, (-1, 2, 1, -2), value=0.5), [(2, 4, 5)],
+       torch_fn=lambda t, x: t.nn.functional.pad(x, (-1, 2, 1, -2), value=0.5))
+    _r("interpolate_bilinear", lambda x: _F("interpolate")(x, size=(5, 3), mode="bilinear"), [(1, 2, 3, 4)],
+       torch_fn=lambda t, x: t.nn.functional.interpolate(x, size=(5, 3), mode="bilinear"))
+    _r("interpolate_bilinear_align_corners",
+       lambda x: _F("interpolate")(x, scale_factor=1.5, mode="bilinear", align_corners=True), [(1, 1, 3, 4)],
+       torch_fn=lambda t, x: t.nn.functional.interpolate(x, scale_factor=1.5, mode="bilinear", align_corners=True))
+    _r("interpolate_nearest", lambda x: _F("interpolate")(x, scale_factor=(1.5, 0.5)), [(1, 2, 3, 4)],
+       torch_fn=lambda t, x: t.nn.functional.interpolate(x, scale_factor=(1.5, 0.5)))
+    _r("unfold", lambda x: _F("unfold")(x, (2, 3), padding=1, stride=(2, 1)), [(2, 2, 4, 3)],
+       torch_fn=lambda t, x: t.nn.functional.unfold(x, (2, 3), padding=1, stride=(2, 1)))
+    _r("fold", lambda c: _F("fold")(c, (4, 3), 2, dilation=(1, 2), padding=(0, 1)), [(2, 8, 9)],
+       torch_fn=lambda t, c: t.nn.functional.fold(c, (4, 3), 2, dilation=(1, 2), padding=(0, 1)))
+    _r("cosine_similarity", lambda a, b: _F("cosine_similarity")(a, b, dim=-1), [(3, 4), (1, 4)],
+       torch_fn=lambda t, a, b: t.nn.functional.cosine_similarity(a, b, dim=-1))
+
+    def unpool_indices(rng):  # a first maximum in each 2x2 window of a 4x4 plane (non-overlapping pooling)
+        r, c = rng.integers(0, 2, size=(2, 3, 2, 2)), rng.integers(0, 2, size=(2, 3, 2, 2))
+        rows = _hxp.arange(2).reshape(2, 1) * 2 + r
+        cols = _hxp.arange(2).reshape(1, 2) * 2 + c
+        return rows * 4 + cols
+
+    _r("max_unpool2d", lambda v, i: _F("max_unpool2d")(v, i, 2), [(2, 3, 2, 2), (2, 3, 2, 2)],
+       consts={1: unpool_indices}, torch_fn=lambda t, v, i: t.nn.functional.max_unpool2d(v, i, 2))
+    _r("adaptive_max_pool2d_any_size", lambda x: _F("adaptive_max_pool2d")(x, (3, 2)), [(2, 2, 5, 5)], "nonzero",
+       torch_fn=lambda t, x: t.nn.functional.adaptive_max_pool2d(x, (3, 2)))
+
+
+_nnlayers()

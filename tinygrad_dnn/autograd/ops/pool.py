@@ -174,3 +174,48 @@ class AvgPoolBackward(Function):
     @staticmethod
     def backward(ctx, gg):
         return AvgPoolNd.apply(gg, ctx.geom, ctx.div), None, None
+
+
+# ------------------------------------------------------------------ max pooling indices (no gradient)
+def max_pool_indices(x, y, geom):
+    """int64 array (shape of ``y``): the flat index, in the input's spatial plane, of each window's first
+    maximum (``return_indices=True``, the indices ``max_unpool`` takes), as PyTorch."""
+    be = x.backend
+    xp = be.xp
+    xpad = _pad(be, x._data, geom.pads, -math.inf)
+    lead = xpad.ndim - geom.nd
+    keys = _keys(geom, lead)
+    masks = _first_max_masks(be, xpad, y._data, keys)
+    sp = geom.in_shape[-geom.nd:]
+    out = xp.zeros(y._data.shape, dtype=xp.int64, device=be.device)
+    for kidx, m in zip(itertools.product(*(range(k) for k in geom.ksize)), masks):
+        flat = None
+        for d in range(geom.nd):
+            coord = (xp.arange(geom.out[d], dtype=xp.int64, device=be.device) * geom.stride[d]
+                     + kidx[d] * geom.dilation[d] - geom.pads[d][0])
+            coord = xp.reshape(coord, (geom.out[d],) + (1,) * (geom.nd - 1 - d))
+            flat = coord if flat is None else flat * sp[d] + coord
+        out = xp.where(m, flat, out)
+    return out
+
+
+class MaxUnpoolScatter(Function):
+    """y = zeros(size); y[idx] = v (flat; a repeated index keeps one of its values, as PyTorch);
+    dv = g[idx] (the output gradient read back at each value's index, as PyTorch's max_unpool).
+
+    The gradient is the indexing op, whose own adjoint is a scatter-add, so double backward works.
+    """
+
+    @staticmethod
+    def forward(ctx, v, size, key):
+        be = v.backend
+        out = be.xp.zeros((size,), dtype=v._data.dtype, device=be.device)
+        be.index_put_(out, key, v._data)
+        ctx.key = key
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .index import GetItem
+
+        return GetItem.apply(g, ctx.key, True), None, None

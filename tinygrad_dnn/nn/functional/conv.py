@@ -5,11 +5,11 @@ is in ``autograd/ops/conv.py``; the window geometry in ``autograd/ops/windows.py
 """
 from __future__ import annotations
 
-from ...autograd.ops.conv import ConvNd
+from ...autograd.ops.conv import ConvNd, ConvTransposeNd
 from ...autograd.ops.windows import _Geom
 from ...autograd.tensor import Tensor
 
-__all__ = ["conv1d", "conv2d", "conv3d"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
 
 # ------------------------------------------------------------------ argument handling
@@ -122,3 +122,88 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution: input (N, C, D, H, W), weight (O, C/groups, kD, kH, kW)."""
     return _convnd(3, "F.conv3d", input, weight, bias, stride, padding, dilation, groups)
+
+
+# ------------------------------------------------------------------ transposed convolution
+def _conv_transpose_nd(nd, op, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    """y = conv^T(x, W) (+ b): the gradient of ``conv(y', W)`` with respect to ``y'``, which is
+    ``ConvTransposeNd`` on the geometry of that convolution (input y (N, C_out, *S_out), output x)."""
+    for name, t in (("input", input), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(t).__name__}")
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError(f"{op}: expected bias to be a Tensor or None, got {type(bias).__name__}")
+    if weight.ndim != nd + 2:
+        raise RuntimeError(f"{op}: weight must be {nd + 2}-D (in_channels, out_channels/groups, *kernel), "
+                           f"got shape {tuple(weight.shape)}")
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input "
+                           f"(N, C, *spatial), got shape {tuple(input.shape)}")
+    unbatched = input.ndim == nd + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    groups = int(groups)
+    if groups < 1:
+        raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
+    stride = _ntuple(stride, nd, "stride", op)
+    dilation = _ntuple(dilation, nd, "dilation", op)
+    if isinstance(padding, str):
+        raise TypeError(f"{op}: padding must be an int or a tuple of {nd} ints (no 'same'/'valid' for transposed "
+                        f"convolution), got {padding!r}")
+    pad = _ntuple(padding, nd, "padding", op)
+    out_pad = _ntuple(output_padding, nd, "output_padding", op)
+    if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
+        raise RuntimeError(f"{op}: stride and dilation must be positive, got stride={stride}, dilation={dilation}")
+    if any(p < 0 for p in pad) or any(p < 0 for p in out_pad):
+        raise RuntimeError(f"{op}: negative padding is not supported, got padding={pad}, output_padding={out_pad}")
+    if any(op_ >= s and op_ >= d for op_, s, d in zip(out_pad, stride, dilation)):
+        raise RuntimeError(f"{op}: output padding must be smaller than either stride or dilation, got "
+                           f"output_padding={out_pad}, stride={stride}, dilation={dilation}")
+    cin, cog = weight.shape[0], weight.shape[1]
+    ksize = tuple(weight.shape[2:])
+    if input.shape[1] != cin:
+        raise RuntimeError(f"{op}: Given transposed=1, weight of size {list(weight.shape)}, expected input "
+                           f"{list(input.shape)} to have {cin} channels, but got {input.shape[1]} channels instead")
+    if cin % groups:
+        raise RuntimeError(f"{op}: in_channels={cin} (weight.shape[0]) is not divisible by groups={groups}")
+    cout = cog * groups
+    if bias is not None and tuple(bias.shape) != (cout,):
+        raise RuntimeError(f"{op}: bias of shape {tuple(bias.shape)} does not match out_channels={cout}")
+    if input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
+        raise RuntimeError(f"{op}: input dtype {input.dtype} and weight dtype {weight.dtype}"
+                           + (f" (bias {bias.dtype})" if bias is not None else "") + " differ")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+    sin = tuple(input.shape[2:])
+    sout = tuple((i - 1) * s - 2 * p + d * (k - 1) + op_ + 1
+                 for i, s, p, d, k, op_ in zip(sin, stride, pad, dilation, ksize, out_pad))
+    if any(v < 1 for v in sout):
+        raise RuntimeError(f"{op}: input of shape {tuple(input.shape)} with weight {tuple(weight.shape)}, stride "
+                           f"{stride}, padding {pad}, dilation {dilation}, output_padding {out_pad}: calculated "
+                           f"output size {sout} is too small")
+    geom = _Geom((input.shape[0], cout) + sout, ksize, stride, dilation, tuple((p, p) for p in pad), groups, out=sin)
+    y = ConvTransposeNd.apply(input, weight, geom)
+    if bias is not None:
+        y = y + bias.reshape((cout,) + (1,) * nd)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution: input (N, C_in, L), weight (C_in, C_out/groups, k) -> (N, C_out, L_out),
+    L_out = (L - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1."""
+    return _conv_transpose_nd(1, "F.conv_transpose1d", input, weight, bias, stride, padding, output_padding, groups,
+                              dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution ("deconvolution"): input (N, C_in, H, W), weight (C_in, C_out/groups, kH, kW)
+    -> (N, C_out, H_out, W_out) with H_out = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1.
+    It is the gradient of ``conv2d`` with respect to its input (same weight)."""
+    return _conv_transpose_nd(2, "F.conv_transpose2d", input, weight, bias, stride, padding, output_padding, groups,
+                              dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-D transposed convolution: input (N, C_in, D, H, W), weight (C_in, C_out/groups, kD, kH, kW)."""
+    return _conv_transpose_nd(3, "F.conv_transpose3d", input, weight, bias, stride, padding, output_padding, groups,
+                              dilation)

@@ -6,8 +6,7 @@ from ...autograd.grad_mode import _grad_enabled  # noqa: F401
 from ...autograd.ops import linalg as L
 from ...autograd.tensor import Tensor, _wrap
 
-__all__ = ["linear", "bilinear", "dropout", "dropout1d", "dropout2d", "gaussian_noise", "one_hot", "pad",
-           "flatten"]
+__all__ = ["linear", "bilinear", "dropout", "dropout1d", "dropout2d", "gaussian_noise", "one_hot", "flatten"]
 
 
 def linear(x, weight, bias=None):
@@ -124,11 +123,6 @@ def one_hot(tensor, num_classes=-1):
             raise ValueError(f"F.one_hot: class values must be in [0, {num_classes}), got values in [{lo}, {hi}] "
                              f"(labels of shape {tuple(tensor.shape)})")
     return C.one_hot(tensor, num_classes)
-
-
-def pad(x, pad, mode="constant", value=0.0):
-    """Constant padding: ``pad`` lists (left, right) pairs starting from the last dim."""
-    return C.pad(x, pad, mode, value if value is not None else 0.0)
 
 
 def flatten(x, start_dim=0, end_dim=-1):

@@ -5,13 +5,14 @@ The max/average pooling Functions and their backward ops are in ``autograd/ops/p
 """
 from __future__ import annotations
 
-from ...autograd.ops.pool import AvgPoolNd, MaxPoolNd, _window_sum
+from ...autograd import creation as C
+from ...autograd.ops.pool import AvgPoolNd, MaxPoolNd, MaxUnpoolScatter, _window_sum, max_pool_indices
 from ...autograd.ops.windows import _Geom, _pad, _prod
 from ...autograd.tensor import Tensor, _wrap
 from .conv import _ntuple
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-           "adaptive_max_pool1d", "adaptive_max_pool2d"]
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "max_unpool1d", "max_unpool2d"]
 
 
 # ------------------------------------------------------------------ argument handling
@@ -54,10 +55,11 @@ def _pool_geom(nd, op, x, kernel_size, stride, padding, dilation, ceil_mode):
 
 
 def _max_pool(nd, op, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    if return_indices:
-        raise NotImplementedError(f"{op}: return_indices=True is not supported; the gradient is handled internally")
     geom, _ = _pool_geom(nd, op, x, kernel_size, stride, padding, dilation, ceil_mode)
-    return MaxPoolNd.apply(x, geom)
+    y = MaxPoolNd.apply(x, geom)
+    if return_indices:
+        return y, _wrap(max_pool_indices(x, y, geom), x.backend)
+    return y
 
 
 def _avg_pool(nd, op, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
@@ -160,18 +162,102 @@ def adaptive_avg_pool2d(input, output_size):
     return y if oh == h else _avg_matrix(input, h, oh) @ y
 
 
+def _adaptive_max_dim(x, dim, n, o):
+    """Max over the adaptive windows [floor(i n / o), ceil((i + 1) n / o)) along ``dim``: one slice max per
+    output cell, concatenated (values, and the input index of each maximum along ``dim``)."""
+    vals, idxs = [], []
+    for i in range(o):
+        a, b = (i * n) // o, -(-((i + 1) * n) // o)
+        key = (slice(None),) * (dim % x.ndim) + (slice(a, b),)
+        r = x[key].max(dim, keepdim=True)
+        vals.append(r[0])
+        idxs.append(r[1] + a)
+    return C.cat(vals, dim), C.cat(idxs, dim)
+
+
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    """Max pooling to a fixed output length that divides the input length."""
+    """Max pooling to a fixed output length (any size; windows as PyTorch)."""
     (n,), (o,) = _adaptive_sizes(1, "F.adaptive_max_pool1d", input, output_size)
-    if n % o:
-        raise NotImplementedError(f"F.adaptive_max_pool1d: output size {o} must divide the input length {n}")
-    return max_pool1d(input, n // o, return_indices=return_indices)
+    if n % o == 0:
+        return max_pool1d(input, n // o, return_indices=return_indices)
+    y, idx = _adaptive_max_dim(input, -1, n, o)
+    return (y, idx) if return_indices else y
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Max pooling to a fixed (H_out, W_out) that divides the input size."""
+    """Max pooling to a fixed (H_out, W_out) (any size; windows as PyTorch).
+
+    Sizes dividing the input are a max pool; otherwise max over the row windows of the max over the
+    column windows (max is separable), the gradient going to the first maximum in row-major order."""
     (h, w), (oh, ow) = _adaptive_sizes(2, "F.adaptive_max_pool2d", input, output_size)
-    if h % oh or w % ow:
-        raise NotImplementedError(f"F.adaptive_max_pool2d: output size {(oh, ow)} must divide the input size "
-                                  f"{(h, w)}")
-    return max_pool2d(input, (h // oh, w // ow), return_indices=return_indices)
+    if h % oh == 0 and w % ow == 0:
+        return max_pool2d(input, (h // oh, w // ow), return_indices=return_indices)
+    yw, col = _adaptive_max_dim(input, -1, w, ow)       # (..., H, OW), column of each row's maximum
+    y, row = _adaptive_max_dim(yw, -2, h, oh)            # (..., OH, OW), row of the maximum
+    if not return_indices:
+        return y
+    colsel = _take_rows(col, row)
+    return y, row * w + colsel
+
+
+def _take_rows(col, row):
+    """col[..., row[..., i, j], j] (the column index of the chosen row), without a gather op."""
+    be = col.backend
+    xp = be.xp
+    h = col.shape[-2]
+    onehot = xp.astype(xp.expand_dims(row._data, -3) == xp.reshape(xp.arange(h, device=be.device), (h, 1, 1)),
+                       xp.int64)                                      # (..., H, OH, OW)
+    return _wrap(xp.sum(onehot * xp.expand_dims(col._data, -2), axis=-3, dtype=xp.int64), be)
+
+
+# ------------------------------------------------------------------ max unpooling
+def _max_unpool(nd, op, input, indices, kernel_size, stride, padding, output_size):
+    if not isinstance(input, Tensor) or not isinstance(indices, Tensor):
+        raise TypeError(f"{op}: expected input and indices to be Tensors")
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {tuple(input.shape)}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"{op}: expected shape of indices to be the same as that of the input tensor "
+                           f"({tuple(input.shape)}) but got indices tensor with shape {tuple(indices.shape)}")
+    if indices.dtype.is_floating_point:
+        raise RuntimeError(f"{op}: expected indices to have dtype int64, got {indices.dtype}")
+    k = _ntuple(kernel_size, nd, "kernel_size", op)
+    s = k if stride is None else _ntuple(stride, nd, "stride", op)
+    p = _ntuple(padding, nd, "padding", op)
+    sp = tuple(input.shape[-nd:])
+    default = tuple((i - 1) * st - 2 * pp + kk for i, st, pp, kk in zip(sp, s, p, k))
+    if output_size is None:
+        out = default
+    else:
+        out = tuple(int(v) for v in output_size)[-nd:]
+        if len(out) != nd:
+            raise ValueError(f"{op}: output_size should have {nd} or {nd + 2} elements, got {output_size!r}")
+        for o, dflt, st in zip(out, default, s):
+            if not dflt - st < o < dflt + st:
+                raise ValueError(f"{op}: invalid output_size {tuple(output_size)} (dim sizes must be between "
+                                 f"{tuple(d - st + 1 for d, st in zip(default, s))} and "
+                                 f"{tuple(d + st - 1 for d, st in zip(default, s))})")
+    lead = tuple(input.shape[:-nd])
+    plane = _prod(out)
+    be = input.backend
+    xp = be.xp
+    idx = xp.reshape(indices._data, (-1, _prod(sp)))
+    if idx.shape[0] and (int(xp.min(idx)) < 0 or int(xp.max(idx)) >= plane):
+        raise RuntimeError(f"{op}: found an invalid max index {int(xp.max(idx))} (output volumes are of size "
+                           f"{'x'.join(str(o) for o in out)})")
+    base = xp.reshape(xp.arange(idx.shape[0], dtype=xp.int64, device=be.device) * plane, (-1, 1))
+    key = (xp.reshape(idx + base, (-1,)),)
+    y = MaxUnpoolScatter.apply(input.reshape(-1), idx.shape[0] * plane, key)
+    return y.reshape(lead + out)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of ``max_pool1d``: the values put back at ``indices`` (from ``return_indices=True``),
+    zeros elsewhere; gradient = the output gradient read at ``indices``."""
+    return _max_unpool(1, "F.max_unpool1d", input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of ``max_pool2d``: (N, C, H, W) values put back at their flat ``indices`` in an
+    (N, C, H_out, W_out) zero plane, H_out = (H - 1) stride - 2 padding + kernel_size (or ``output_size``)."""
+    return _max_unpool(2, "F.max_unpool2d", input, indices, kernel_size, stride, padding, output_size)
