@@ -320,3 +320,21 @@ def test_fused_adam_on_cuda_matches_the_cpu_update(cls, kw, monkeypatch):
         out[dev] = w.detach().cpu().numpy()
     assert calls["n"] == 5
     np.testing.assert_allclose(out["cuda"], out["cpu"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_benchmark_gpu_peak_memory_reads_cupys_pool():
+    sys.path.insert(0, str(ROOT))
+    import cupy
+    from benchmarks.harness import gpu_peak_memory
+
+    keep = []
+
+    def alloc():
+        keep.clear()
+        keep.append(cupy.ones(1 << 20, dtype=cupy.float32))  # 4 MiB
+        del keep[:]
+
+    peak = gpu_peak_memory(alloc, warmup=1)
+    assert 4 * 2**20 <= peak < 16 * 2**20
