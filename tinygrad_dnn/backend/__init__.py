@@ -1,4 +1,4 @@
-"""Array backends behind ``Tensor``: NumPy (``cpu``), CuPy (``cuda[:N]``), strict Array API (``strict``).
+"""Array backends behind ``Tensor``: NumPy (``cpu``), CuPy (``cuda``: GPU 0), strict Array API (``strict``).
 
 This package is the only place that imports numpy or cupy for array math.
 """

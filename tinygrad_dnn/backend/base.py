@@ -171,7 +171,7 @@ class Backend:
         return xp.astype(m, dtype)
 
     def uniform(self, shape, dtype, low=0.0, high=1.0, generator=None):
-        """U[low, high) samples drawn from the host generator (same numbers on every device)."""
+        """U[low, high) samples drawn from the host generator (``cpu``/``strict``; CuPy overrides it)."""
         return self.from_host(_random.generator_rng(generator).uniform(low, high, size=shape), dtype)
 
     def normal(self, shape, dtype, mean=0.0, std=1.0, generator=None):
