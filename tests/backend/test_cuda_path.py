@@ -252,6 +252,7 @@ def test_trainer_reads_losses_back_once_per_interval_and_matches_the_per_step_pa
         tr._cb = cb
         reads["n"] = 0
         out = tr.train_epoch(data)
+        out.update(tr.evaluate(data, prefix="val_"))
         return out, seen, reads["n"]
 
     monkeypatch.setattr(be, "deferred_checks", False)
@@ -259,7 +260,9 @@ def test_trainer_reads_losses_back_once_per_interval_and_matches_the_per_step_pa
     monkeypatch.setattr(be, "deferred_checks", True)
     got, seen_got, reads_got = run(5)
     assert got == ref and seen_got == seen_ref  # same numbers, same callbacks in the same order
-    assert reads_got <= 3 * 3 and reads_ref >= 24  # 12 steps: 3 reads of (losses, accuracies) vs 2 per step
+    assert "val_loss" in got and "val_accuracy" in got
+    # 12 steps + 12 evaluation batches: 3 + 1 reads of (losses, accuracies) vs 2 per batch
+    assert reads_got <= 4 * 3 and reads_ref >= 48
 
 
 @pytest.mark.gpu

@@ -76,7 +76,7 @@ def get_backend(dev) -> Backend:
 
         ok, why = cuda_usable()
         if not ok:
-            raise RuntimeError(f"device '{dev}' requested but it is not usable here: {why}; "
+            raise RuntimeError(f"device '{dev}' requested but is not available here: {why}; "
                                "use device='cpu' (or run `tinygrad-dnn doctor`)")
         b = CupyBackend(dev.index)
     else:  # pragma: no cover

@@ -383,17 +383,31 @@ class Trainer:
         was_training = getattr(self.model, "training", False)
         self.model.eval()
         sums, count = {}, 0
+        deferred = getattr(self.device_backend(), "deferred_checks", False)  # a GPU: one host read at the end
+        pending = []
         try:
             with tg.no_grad():
                 for batch in loader:
                     x, y = split_batch(to_device(batch, self.device))
                     out = self.model(x)
-                    lv = self.loss_fn(out, y).item()
                     n = batch_size(x)
+                    if deferred:
+                        pending.append((self.loss_fn(out, y).detach(), n, self._compute_metrics(out, y, host=False)))
+                        continue
+                    lv = self.loss_fn(out, y).item()
                     count += n
                     sums["loss"] = sums.get("loss", 0.0) + lv * n
                     for k, v in self._compute_metrics(out, y).items():
                         sums[k] = sums.get(k, 0.0) + v * n
+            if pending:
+                losses = tg.stack([p_[0] for p_ in pending]).tolist()
+                names = list(pending[0][2])
+                cols = {k: _host_floats([p_[2][k] for p_ in pending]) for k in names}
+                for i, (_, n, _m) in enumerate(pending):
+                    count += n
+                    sums["loss"] = sums.get("loss", 0.0) + float(losses[i]) * n
+                    for k in names:
+                        sums[k] = sums.get(k, 0.0) + cols[k][i] * n
         finally:
             self.model.train(was_training)
         return {prefix + k: v / max(count, 1) for k, v in sums.items()}
