@@ -246,20 +246,23 @@ def test_trainer_reads_losses_back_once_per_interval_and_matches_the_per_step_pa
 
         def cb(hook, *args):
             if hook == "on_batch_end":
-                seen.append((args[0], args[1]["loss"]))
+                seen.append((args[0], args[1]["loss"], tr.global_step))  # called right after each step
             return tr._cb_orig(hook, *args)
 
         tr._cb = cb
         reads["n"] = 0
         out = tr.train_epoch(data)
         out.update(tr.evaluate(data, prefix="val_"))
-        return out, seen, reads["n"]
+        return out, seen, reads["n"]  # (the float() of the logged losses below is after the count)
 
     monkeypatch.setattr(be, "deferred_checks", False)
     ref, seen_ref, reads_ref = run(1)
     monkeypatch.setattr(be, "deferred_checks", True)
     got, seen_got, reads_got = run(5)
-    assert got == ref and seen_got == seen_ref  # same numbers, same callbacks in the same order
+    assert got == ref  # same epoch results
+    # on_batch_end after every step, in order; the loss is a device Tensor there (read only if asked)
+    assert [(b, st) for b, _, st in seen_got] == [(b, st) for b, _, st in seen_ref]
+    assert [float(v) for _, v, _ in seen_got] == [v for _, v, _ in seen_ref]
     assert "val_loss" in got and "val_accuracy" in got
     # 12 steps + 12 evaluation batches: 3 + 1 reads of (losses, accuracies) vs 2 per batch
     assert reads_got <= 4 * 3 and reads_ref >= 48

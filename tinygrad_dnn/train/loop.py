@@ -107,8 +107,9 @@ class Trainer:
         verbose: print one summary line per epoch.
         interrupt_checkpoint: where Ctrl-C saves the state (default: next to a ModelCheckpoint's file).
         sync_every: on a GPU, the losses and metrics stay on the device and are read back every
-            ``sync_every`` steps and at the end of each epoch (callbacks' ``on_batch_end`` and the
-            non-finite-loss check run then, in step order); on the CPU every step, as before.
+            ``sync_every`` steps and at the end of each epoch (the non-finite-loss check runs then);
+            ``on_batch_end`` still runs after every step, with ``logs["loss"]`` a 0-d device Tensor.
+            On the CPU every step, as before.
     """
 
     def __init__(self, model, optimizer, loss_fn=None, metrics=("accuracy",), callbacks=(), scheduler=None,
@@ -300,13 +301,15 @@ class Trainer:
         self._batch_in_epoch = done
         # On a GPU (a backend with deferred checks) reading the loss back every batch is a host
         # synchronization per step: there the losses and metrics stay on the device and are read back
-        # together every ``sync_every`` steps and at the end of the epoch (callbacks' on_batch_end and
-        # the non-finite check run then, for each buffered step in order). On the CPU: every step, as before.
+        # together every ``sync_every`` steps and at the end of the epoch (the non-finite check and the
+        # running sums then, for each buffered step in order); callbacks' on_batch_end still runs after
+        # every step (schedulers step per batch), with logs["loss"] a 0-d device Tensor (float() reads it).
+        # On the CPU: every step, as before.
         deferred = getattr(self.device_backend(), "deferred_checks", False)
         pending = []
         state = {"sums": sums, "count": count}
 
-        def record(b, lv, n, metric_vals):
+        def record(b, lv, n, metric_vals, callback=True):
             if not math.isfinite(lv):
                 raise NonFiniteLossError(
                     f"training stopped: the loss became {lv} at epoch {e}, batch {b} (learning rate {self.lr:.3g}). "
@@ -316,7 +319,8 @@ class Trainer:
             sums["loss"] = sums.get("loss", 0.0) + lv * n
             for k, v in metric_vals.items():
                 sums[k] = sums.get(k, 0.0) + v * n
-            self._cb("on_batch_end", b, {"loss": lv})
+            if callback:
+                self._cb("on_batch_end", b, {"loss": lv})
             if bar is not None:
                 bar.set_postfix(loss=f"{sums['loss'] / state['count']:.4f}", refresh=False)
             self._epoch_progress = {"sums": dict(sums), "count": state["count"], "batch": b, "lr": lr}
@@ -330,7 +334,7 @@ class Trainer:
             names = list(items[0][3])
             cols = {k: _host_floats([it_[3][k] for it_ in items]) for k in names}
             for i, (b, _, n, _m) in enumerate(items):
-                record(b, float(losses[i]), n, {k: cols[k][i] for k in names})
+                record(b, float(losses[i]), n, {k: cols[k][i] for k in names}, callback=False)
 
         try:
             for b, batch in enumerate(it, start=done + 1):
@@ -352,6 +356,7 @@ class Trainer:
                 n = batch_size(x)
                 if deferred:
                     pending.append((b, loss.detach(), n, self._compute_metrics(out.detach(), y, host=False)))
+                    self._cb("on_batch_end", b, {"loss": pending[-1][1]})
                     if len(pending) >= self.sync_every:
                         flush()
                 else:
