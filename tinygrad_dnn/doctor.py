@@ -14,7 +14,9 @@ import platform
 import sys
 import time
 
-import numpy as np  # the CLI side: host arrays only (reference values); array math goes through Tensors
+from .backend import get_backend
+
+np = get_backend("cpu").xp  # host arrays only (reference values, comparisons); only backend/ imports numpy
 
 FAMILIES = ["elementwise", "reductions", "matmul/linear", "conv", "pooling", "normalization", "indexing",
             "losses", "shape"]
