@@ -178,21 +178,16 @@ def count_host_syncs(tg, F, dev):
         tg.Tensor.item = real_item
         del be.to_host
     be.synchronize()
-    if getattr(be, "name", "") == "cupy":  # implicit syncs (bool(array), float(array)) seen by CuPy itself
+    guard = getattr(be, "sync_guard", None)  # CuPy: implicit syncs (bool(array), float(array)) seen by CuPy
+    guard = guard() if guard is not None else None
+    if guard is not None:
+        ctx, err = guard
         try:
-            import cupyx
-
-            guard = getattr(cupyx, "allow_synchronize", None)
-        except ImportError:  # pragma: no cover
-            guard = None
-        if guard is not None:
-            try:
-                with guard(False):
-                    step()
-            except getattr(cupyx, "DeviceSynchronized", RuntimeError) as e:
-                n["syncs"] = max(n["syncs"], 1)
-                n["where"] = str(e)[:120]
-            be.synchronize()
+            with ctx:
+                step()
+        except err:
+            n["syncs"] = max(n["syncs"], 1)
+        be.synchronize()
     return n["syncs"]
 
 

@@ -177,6 +177,17 @@ class CupyBackend(Backend):
         if self._pending:
             self.raise_deferred()
 
+    def sync_guard(self):
+        """``(context manager, exception)``: CuPy's detector of device synchronizations
+        (``cupyx.allow_synchronize(False)``, raising ``cupyx.DeviceSynchronized``), or None where
+        this CuPy has no such API (it is deprecated)."""
+        import cupyx
+
+        allow = getattr(cupyx, "allow_synchronize", None)
+        if allow is None:
+            return None
+        return allow(False), getattr(cupyx, "DeviceSynchronized", RuntimeError)
+
     # ------------------------------------------------------------- random (device generator)
     def _rng(self, generator):
         from . import random as _random
