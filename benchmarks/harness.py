@@ -134,7 +134,7 @@ def gpu_peak_memory(fn, *, warmup=1):
         def __init__(self):
             self.peak = pool.used_bytes()
 
-        def malloc_postprocess(self, **kwargs):
+        def malloc_postprocess(self, *args, **kwargs):
             self.peak = max(self.peak, pool.used_bytes())
 
     for _ in range(warmup):
