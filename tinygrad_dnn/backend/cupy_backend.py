@@ -74,7 +74,7 @@ def make_namespace(cupy, compat):
 
 
 def _checked_take(cupy, compat):
-    take = compat.take
+    take = getattr(compat, "take", None) or cupy.take
 
     def checked_take(x, indices, /, *, axis=None):
         be = _CURRENT.get("backend")
