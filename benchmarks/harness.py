@@ -117,6 +117,50 @@ def peak_memory(fn, *, warmup=1):
     return peak - base
 
 
+def gpu_peak_memory(fn, *, warmup=1):
+    """Peak bytes in use in CuPy's default memory pool while running ``fn`` once, above what was in use
+    before (the GPU counterpart of :func:`peak_memory`; CuPy's pool has no peak counter, so a
+    ``MemoryHook`` reads ``used_bytes()`` after every allocation). None without CuPy."""
+    try:
+        import cupy
+        from cupy.cuda.memory_hook import MemoryHook
+    except ImportError:
+        return None
+    pool = cupy.get_default_memory_pool()
+
+    class _Peak(MemoryHook):
+        name = "tinygrad_dnn_peak"
+
+        def __init__(self):
+            self.peak = pool.used_bytes()
+
+        def malloc_postprocess(self, *args, **kwargs):
+            self.peak = max(self.peak, pool.used_bytes())
+
+    for _ in range(warmup):
+        fn()
+    cupy.cuda.Device().synchronize()
+    gc.collect()
+    base = pool.used_bytes()
+    hook = _Peak()
+    with hook:
+        fn()
+    cupy.cuda.Device().synchronize()
+    return max(hook.peak, pool.used_bytes()) - base
+
+
+def torch_cuda_peak_memory(torch, fn, *, warmup=1):
+    """Peak bytes of PyTorch's CUDA caching allocator while running ``fn`` once, above the live baseline."""
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    fn()
+    torch.cuda.synchronize()
+    return torch.cuda.max_memory_allocated() - base
+
+
 # ------------------------------------------------------------------ environment
 def blas_threads():
     """(thread count of NumPy's BLAS or None, threadpoolctl info or numpy.show_config text)."""

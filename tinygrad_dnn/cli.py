@@ -1,4 +1,4 @@
-"""Command line: ``tinygrad-dnn {train,gradcheck,bench,info}`` (also ``python -m tinygrad_dnn``).
+"""Command line: ``tinygrad-dnn {train,gradcheck,bench,doctor,info}`` (also ``python -m tinygrad_dnn``).
 
 Without a command it prints its usage and exits with status 2 (argparse's convention for a missing
 argument). A closed stdout (``tinygrad-dnn train | head -1``) ends it quietly with status 141 (as a
@@ -112,6 +112,12 @@ def _cmd_bench(args):
     return bench_main(argv + ["--out", os.path.abspath(args.out)])
 
 
+def _cmd_doctor(args):
+    from tinygrad_dnn.doctor import run
+
+    return run(devices=args.device or None, bench=not args.no_bench)
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="tinygrad-dnn", description="tinygrad_dnn: train, gradient-check, benchmark.")
     sub = p.add_subparsers(dest="command")
@@ -140,6 +146,13 @@ def build_parser():
     b.add_argument("--out", default="bench-results", metavar="DIR",
                    help="folder for the JSON/Markdown/PNG results (default: ./bench-results)")
     b.set_defaults(func=_cmd_bench, bench_parser=b)
+    d = sub.add_parser("doctor", help="one-minute self-test of every device (ops vs CPU, training step, RNG, "
+                                      "host syncs, speed vs PyTorch) with a verdict",
+                       description="Checks every available device against the CPU and prints a verdict to paste "
+                                   "into a question; exit status 0 when everything passed.")
+    d.add_argument("--device", action="append", help="check only this device (repeatable): cpu, strict, cuda")
+    d.add_argument("--no-bench", action="store_true", help="skip the quick benchmark")
+    d.set_defaults(func=_cmd_doctor)
     i = sub.add_parser("info", help="versions, backends and devices")
     i.set_defaults(func=_cmd_info)
     return p
@@ -154,7 +167,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:  # options but no command
         parser.print_usage(sys.stderr)
-        print(f"{parser.prog}: error: choose a command: train, gradcheck, bench or info", file=sys.stderr)
+        print(f"{parser.prog}: error: choose a command: train, gradcheck, bench, doctor or info", file=sys.stderr)
         return 2
     try:
         return args.func(args)

@@ -5,10 +5,10 @@ False, ``device_count()`` is 0, ``manual_seed``/``manual_seed_all`` do nothing, 
 ``synchronize``/``current_device``/``get_device_name`` raise (torch raises ``AssertionError:
 Torch not compiled with CUDA enabled``; we raise the same type and say what to do).
 
-Random numbers: every device draws from the one host generator seeded by
-``tinygrad_dnn.manual_seed`` (same numbers on every device), so ``cuda.manual_seed`` and
-``cuda.manual_seed_all`` have no generator of their own to seed and are accepted as no-ops;
-``torch.manual_seed(s)`` alone makes GPU runs reproducible.
+Random numbers: each GPU has its own device generator (CuPy's, numbers made on the GPU), seeded by
+``tinygrad_dnn.manual_seed`` (all devices) or ``cuda.manual_seed``/``cuda.manual_seed_all``, as in
+torch; ``torch.manual_seed(s)`` alone makes GPU runs reproducible. As in torch, the CPU and GPU
+streams differ (the same seed does not give the same numbers on both).
 """
 from __future__ import annotations
 
@@ -68,13 +68,17 @@ def synchronize(device=None):
 
 
 def manual_seed(seed):
-    """Accepted and ignored: the one host generator (``tinygrad_dnn.manual_seed``) feeds every device."""
-    int(seed)
+    """Seed the current GPU's device generator (GPU 0); without a GPU it only records the seed, as torch."""
+    from .backend.random import seed_device
+
+    seed_device(seed, 0)
 
 
 def manual_seed_all(seed):
-    """Accepted and ignored (see :func:`manual_seed`)."""
-    int(seed)
+    """Seed every GPU's device generator."""
+    from .backend.random import seed_device
+
+    seed_device(seed)
 
 
 def seed():

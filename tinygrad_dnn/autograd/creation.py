@@ -1,7 +1,8 @@
 """Creation functions (``tensor``, ``zeros``, ``randn``...), PyTorch names and defaults.
 
-Random tensors come from the one host generator (``manual_seed``), so the same seed gives the
-same numbers on every device.
+Random tensors come from the generator of their device, seeded by ``manual_seed``: the host
+generator on ``cpu`` and ``strict`` (same numbers on both), CuPy's device generator on ``cuda``
+(a different stream, as in torch; see ``backend/random.py``).
 """
 from __future__ import annotations
 

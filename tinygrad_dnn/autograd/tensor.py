@@ -198,7 +198,10 @@ class Tensor(_math.MathMethods, _reduce.ReduceMethods, _shape.ShapeMethods, _inp
     def item(self):
         if self.numel() != 1:
             raise ValueError(f"item(): only one-element tensors can be converted to Python scalars, got shape {tuple(self.shape)}")
-        d = self.backend.xp.reshape(self._data, ())
+        be = self.backend
+        if be._pending:  # a GPU's deferred value checks are reported at this synchronization
+            be.raise_deferred()
+        d = be.xp.reshape(self._data, ())
         kind = self.dtype
         if kind is _dt.bool_:
             return bool(d)

@@ -1,4 +1,4 @@
-"""Array backends behind ``Tensor``: NumPy (``cpu``), CuPy (``cuda[:N]``), strict Array API (``strict``).
+"""Array backends behind ``Tensor``: NumPy (``cpu``), CuPy (``cuda``: GPU 0), strict Array API (``strict``).
 
 This package is the only place that imports numpy or cupy for array math.
 """
@@ -71,17 +71,28 @@ def get_backend(dev) -> Backend:
             raise RuntimeError("device 'strict' needs the array-api-strict package: pip install array-api-strict") from e
         b = StrictBackend()
     elif dev.type == "cuda":
-        from .cupy_backend import CupyBackend, cuda_available
+        check_cuda_index(dev.index)
+        from .cupy_backend import CupyBackend, cuda_usable
 
-        if not cuda_available():
-            raise RuntimeError(f"device '{dev}' requested but CuPy or a CUDA GPU is not available; "
-                               "install the 'cuda' extra on a GPU machine or use device='cpu'")
+        ok, why = cuda_usable()
+        if not ok:
+            raise RuntimeError(f"device '{dev}' requested but is not available here: {why}; "
+                               "use device='cpu' (or run `tinygrad-dnn doctor`)")
         b = CupyBackend(dev.index)
     else:  # pragma: no cover
         raise ValueError(f"unknown device {dev}")
     b.dev = dev
     _backends[dev] = b
     return b
+
+
+def check_cuda_index(index):
+    """Only GPU 0 is supported: ``cuda:N`` with N >= 1 raises (kernels would run on GPU 0 and silently
+    mix devices). Select another GPU with ``CUDA_VISIBLE_DEVICES=N`` (it is then ``cuda:0``)."""
+    if index is not None and int(index) != 0:
+        raise RuntimeError(f"device 'cuda:{index}' is not supported: tinygrad_dnn runs on one GPU, cuda:0 "
+                           f"(its kernels run on the current CUDA device). To use GPU {index}, start Python "
+                           f"with CUDA_VISIBLE_DEVICES={index}: that GPU is then device 'cuda' (cuda:0).")
 
 
 def available_devices() -> list[str]:
@@ -93,12 +104,10 @@ def available_devices() -> list[str]:
         out.append("strict")
     except ImportError:
         pass
-    from .cupy_backend import cuda_available
+    from .cupy_backend import cuda_usable
 
-    if cuda_available():
-        import cupy
-
-        out += [f"cuda:{i}" for i in range(cupy.cuda.runtime.getDeviceCount())]
+    if cuda_usable()[0]:
+        out.append("cuda:0")  # one GPU (see check_cuda_index)
     return out
 
 

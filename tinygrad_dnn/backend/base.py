@@ -23,6 +23,8 @@ class Backend:
 
     name = "base"
     xp = None
+    deferred_checks = False  # True: value checks are queued on the device and raised at the next sync
+    _pending: dict = {}
 
     @functools.cached_property
     def float_dtypes(self):
@@ -145,9 +147,56 @@ class Backend:
     def synchronize(self):
         """Block until queued device work is done (no-op on the CPU)."""
 
+    # ------------------------------------------------------- deferred value checks
+    def defer_check(self, key, bad, value, message, exc=IndexError):
+        """Queue a value check made on the device: ``bad`` a 0-d bool array (True = error), ``value`` a 0-d
+        array (the offending value, e.g. the first bad index), ``message(value) -> str``. Nothing is read
+        back now; :meth:`raise_deferred` (called by ``to_host`` and ``synchronize``) raises ``exc``
+        with the message of the first failed check. Checks of the same ``key`` are merged on the device
+        (the earliest failing value is kept), so the queue does not grow between syncs."""
+        xp = self.xp
+        if not self._pending:
+            self._pending = {}
+        old = self._pending.get(key)
+        if old is not None:
+            obad, ovalue, message, exc = old
+            value = xp.where(obad, ovalue, value)
+            bad = obad | bad
+        self._pending[key] = (bad, value, message, exc)
+
+    def check_index(self, idx, n, op, allow_negative=True):
+        """Queue the check ``-n <= idx < n`` (``0 <= idx < n`` without ``allow_negative``) of an integer index
+        array into a dim of size ``n`` (for ``op``)."""
+        xp = self.xp
+        badm = ((idx < -n) if allow_negative else (idx < 0)) | (idx >= n)
+        bad = xp.any(badm)
+        first = xp.max(xp.where(badm, idx, xp.zeros_like(idx)))  # the largest bad index (or a negative one)
+        low = xp.min(xp.where(badm, idx, xp.zeros_like(idx)))
+        value = xp.where(first != 0, first, low)
+        self.defer_check(op, bad, value, lambda v: f"{op}: index {v} is out of bounds for a dimension of size {n} "
+                                                   f"(valid: {-n if allow_negative else 0} ... {n - 1})")
+
+    def raise_deferred(self):
+        """Raise the first failed queued check (see :meth:`defer_check`); clears the queue."""
+        pending, self._pending = self._pending, {}
+        for bad, value, message, exc in pending.values():
+            if bool(self.to_host(bad)):
+                raise exc(message(self.to_host(value).item()) + " (checked on the device and reported at "
+                                 "this synchronization, not where the op ran)")
+
     # ---------------------------------------------------------------- random
+    def keep_mask(self, shape, q, dtype):
+        """Dropout keep-mask of ``shape`` in ``dtype``: 1/q where a U[0,1) draw is < q (kept), else 0.
+
+        Drawn in float64 from the host generator (the CPU stream); CuPy draws on the device in ``dtype``."""
+        xp = self.xp
+        u = self.uniform(shape, xp.float64)
+        m = xp.where(u < q, xp.asarray(1.0 / q, dtype=xp.float64, device=self.device),
+                     xp.asarray(0.0, dtype=xp.float64, device=self.device))
+        return xp.astype(m, dtype)
+
     def uniform(self, shape, dtype, low=0.0, high=1.0, generator=None):
-        """U[low, high) samples drawn from the host generator (same numbers on every device)."""
+        """U[low, high) samples drawn from the host generator (``cpu``/``strict``; CuPy overrides it)."""
         return self.from_host(_random.generator_rng(generator).uniform(low, high, size=shape), dtype)
 
     def normal(self, shape, dtype, mean=0.0, std=1.0, generator=None):

@@ -1,13 +1,19 @@
-"""The one host random generator behind ``manual_seed``.
+"""The random generators behind ``manual_seed``.
 
-Parameters and masks are drawn here on the host (NumPy's PCG64) and then copied to the
-device, so the same seed gives the same numbers on NumPy, CuPy and the strict backend.
+* The host generator (NumPy's PCG64) feeds the ``cpu`` and ``strict`` devices (the same seed gives
+  the same numbers on both) and every draw that names an explicit :class:`Generator`.
+* Each CUDA device has its own device generator (CuPy's ``RandomState``, numbers made on the GPU),
+  seeded from ``manual_seed`` (or ``cuda.manual_seed``/``manual_seed_all``) as torch seeds its
+  per-device CUDA generators. As in torch, **the CPU and GPU streams differ**: the same seed gives
+  reproducible runs on one device, not the same numbers on both. ``get_rng_state``/``fork_rng``
+  cover the host generator only (``cuda.manual_seed`` re-seeds the device one).
 """
 from __future__ import annotations
 
 import numpy as _np
 
 _state = {"gen": _np.random.default_rng(0), "seed": 0}
+_device = {"seed": {}, "gens": {}}  # per CUDA index: the seed to use, and (seed, RandomState) once made
 
 
 class Generator:
@@ -67,7 +73,36 @@ def manual_seed(seed: int):
     seed = int(seed)
     _state["gen"] = _np.random.default_rng(seed)
     _state["seed"] = seed
+    _device["seed"].clear()
+    _device.pop("all", None)
+    _device["gens"].clear()  # every device generator restarts from the new seed
     return seed
+
+
+def seed_device(seed, index=None):
+    """Seed the CUDA device generator ``index`` (all of them when None), as ``torch.cuda.manual_seed``."""
+    seed = int(seed)
+    if index is None:
+        _device["seed"].clear()
+        _device["gens"].clear()
+        _device["all"] = seed
+    else:
+        _device["seed"][int(index)] = seed
+        _device["gens"].pop(int(index), None)
+
+
+def device_seed(index) -> int:
+    """The seed of CUDA device ``index``'s generator: its own, else ``manual_seed_all``'s, else ``manual_seed``'s."""
+    return _device["seed"].get(int(index), _device.get("all", _state["seed"]))
+
+
+def device_generator(backend):
+    """The device generator (``cupy.random.RandomState``) of a CuPy backend, created on first use."""
+    idx = int(getattr(backend, "index", 0))
+    rs = _device["gens"].get(idx)
+    if rs is None:
+        rs = _device["gens"][idx] = backend.cupy.random.RandomState(device_seed(idx))
+    return rs
 
 
 def initial_seed() -> int:

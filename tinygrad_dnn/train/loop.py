@@ -57,11 +57,26 @@ class NonFiniteLossError(FloatingPointError):
 # ----------------------------------------------------------------------------------------- helpers
 def accuracy(output, target):
     """Fraction of rows whose arg-max matches the class index (or the arg-max of one-hot/soft targets)."""
+    return _accuracy_tensor(output, target).item()
+
+
+def _accuracy_tensor(output, target):
     with tg.no_grad():
         pred = output.argmax(dim=1)
         if target.ndim == output.ndim:  # probabilities / one-hot
             target = target.argmax(dim=1)
-        return (pred == target).float().mean().item()
+        return (pred == target).float().mean()
+
+
+def _host_floats(values):
+    """Python floats of a list of 0-d tensors / numbers, with one host read for the tensors."""
+    idx = [i for i, v in enumerate(values) if hasattr(v, "detach")]
+    out = [float(v) if not hasattr(v, "detach") else 0.0 for v in values]
+    if idx:
+        read = tg.stack([values[i].float() for i in idx]).tolist()
+        for j, i in enumerate(idx):
+            out[i] = float(read[j])
+    return out
 
 
 def _metric_name(m):
@@ -91,12 +106,17 @@ class Trainer:
         progress: a tqdm bar per epoch (only when stdout is a terminal).
         verbose: print one summary line per epoch.
         interrupt_checkpoint: where Ctrl-C saves the state (default: next to a ModelCheckpoint's file).
+        sync_every: on a GPU, the losses and metrics stay on the device and are read back every
+            ``sync_every`` steps and at the end of each epoch (the non-finite-loss check runs then);
+            ``on_batch_end`` still runs after every step, with ``logs["loss"]`` a 0-d device Tensor.
+            On the CPU every step, as before.
     """
 
     def __init__(self, model, optimizer, loss_fn=None, metrics=("accuracy",), callbacks=(), scheduler=None,
                  scheduler_monitor="val_loss", clip_grad_norm=None, clip_grad_value=None, device=None,
-                 progress=True, verbose=True, interrupt_checkpoint=None, config=None):
+                 progress=True, verbose=True, interrupt_checkpoint=None, config=None, sync_every=50):
         self.model = model
+        self.sync_every = max(1, int(sync_every))  # GPU only: steps between host reads of the losses
         self.optimizer = optimizer
         if loss_fn is None:
             from tinygrad_dnn.nn import functional as F
@@ -235,10 +255,14 @@ class Trainer:
     def lr(self):
         return float(self.optimizer.param_groups[0]["lr"])
 
-    def _compute_metrics(self, out, y):
+    def _compute_metrics(self, out, y, host=True):
         vals = {}
         for m in self.metrics:
             name = "accuracy" if m in ("accuracy", "acc") else _metric_name(m)
+            if not host:  # keep device values on the device (read back in a batch by the caller)
+                v = _accuracy_tensor(out, y) if isinstance(m, str) else m(out, y)
+                vals[name] = v.detach() if hasattr(v, "detach") else float(v)
+                continue
             v = accuracy(out, y) if isinstance(m, str) else m(out, y)
             vals[name] = float(v.item() if hasattr(v, "item") else v)
         return vals
@@ -275,6 +299,43 @@ class Trainer:
             except ImportError:  # pragma: no cover
                 bar = None
         self._batch_in_epoch = done
+        # On a GPU (a backend with deferred checks) reading the loss back every batch is a host
+        # synchronization per step: there the losses and metrics stay on the device and are read back
+        # together every ``sync_every`` steps and at the end of the epoch (the non-finite check and the
+        # running sums then, for each buffered step in order); callbacks' on_batch_end still runs after
+        # every step (schedulers step per batch), with logs["loss"] a 0-d device Tensor (float() reads it).
+        # On the CPU: every step, as before.
+        deferred = getattr(self.device_backend(), "deferred_checks", False)
+        pending = []
+        state = {"sums": sums, "count": count}
+
+        def record(b, lv, n, metric_vals, callback=True):
+            if not math.isfinite(lv):
+                raise NonFiniteLossError(
+                    f"training stopped: the loss became {lv} at epoch {e}, batch {b} (learning rate {self.lr:.3g}). "
+                    "Lower the learning rate, clip gradients (clip_grad_norm=1.0 / --clip-grad-norm 1), "
+                    "or check the inputs for NaN/inf.", epoch=e, batch=b, value=lv, history=self.history)
+            state["count"] += n
+            sums["loss"] = sums.get("loss", 0.0) + lv * n
+            for k, v in metric_vals.items():
+                sums[k] = sums.get(k, 0.0) + v * n
+            if callback:
+                self._cb("on_batch_end", b, {"loss": lv})
+            if bar is not None:
+                bar.set_postfix(loss=f"{sums['loss'] / state['count']:.4f}", refresh=False)
+            self._epoch_progress = {"sums": dict(sums), "count": state["count"], "batch": b, "lr": lr}
+
+        def flush():
+            if not pending:
+                return
+            items = list(pending)
+            pending.clear()
+            losses = tg.stack([it_[1] for it_ in items]).tolist()  # one host read for the interval
+            names = list(items[0][3])
+            cols = {k: _host_floats([it_[3][k] for it_ in items]) for k in names}
+            for i, (b, _, n, _m) in enumerate(items):
+                record(b, float(losses[i]), n, {k: cols[k][i] for k in names}, callback=False)
+
         try:
             for b, batch in enumerate(it, start=done + 1):
                 self._in_step = True
@@ -284,52 +345,74 @@ class Trainer:
                 self.optimizer.zero_grad()
                 out = self.model(x)
                 loss = self.loss_fn(out, y)
-                lv = loss.item()
-                if not math.isfinite(lv):
-                    raise NonFiniteLossError(
-                        f"training stopped: the loss became {lv} at epoch {e}, batch {b} (learning rate {self.lr:.3g}). "
-                        "Lower the learning rate, clip gradients (clip_grad_norm=1.0 / --clip-grad-norm 1), "
-                        "or check the inputs for NaN/inf.", epoch=e, batch=b, value=lv, history=self.history)
+                if not deferred:
+                    lv = loss.item()
+                    if not math.isfinite(lv):
+                        record(b, lv, 0, {})  # raises NonFiniteLossError before the step
                 loss.backward()
                 self._cb("on_after_backward")
                 self.optimizer.step()
                 self.global_step += 1
                 n = batch_size(x)
-                count += n
-                sums["loss"] = sums.get("loss", 0.0) + lv * n
-                for k, v in self._compute_metrics(out.detach(), y).items():
-                    sums[k] = sums.get(k, 0.0) + v * n
-                self._cb("on_batch_end", b, {"loss": lv})
-                if bar is not None:
-                    bar.set_postfix(loss=f"{sums['loss'] / count:.4f}", refresh=False)
-                self._epoch_progress = {"sums": dict(sums), "count": count, "batch": b, "lr": lr}
+                if deferred:
+                    pending.append((b, loss.detach(), n, self._compute_metrics(out.detach(), y, host=False)))
+                    self._cb("on_batch_end", b, {"loss": pending[-1][1]})
+                    if len(pending) >= self.sync_every:
+                        flush()
+                else:
+                    record(b, lv, n, self._compute_metrics(out.detach(), y))
                 self._in_step = False
                 if self._interrupt_requested:  # Ctrl-C arrived during this step: stop here, between steps
+                    flush()
                     raise KeyboardInterrupt
+            flush()
         finally:
             if bar is not None:
                 bar.close()
             close = getattr(loader_iter, "close", None)
             if close is not None:  # a DataLoader's position is final now (not whenever GC runs)
                 close()
+        count = state["count"]
         return {k: v / max(count, 1) for k, v in sums.items()}
+
+    def device_backend(self):
+        """The backend of ``self.device`` (None if no device was set)."""
+        if self.device is None:
+            return None
+        from tinygrad_dnn.backend import get_backend
+
+        return get_backend(self.device)
 
     def evaluate(self, loader, prefix=""):
         """Loss and metrics over ``loader`` in eval mode under ``no_grad``; restores the previous mode."""
         was_training = getattr(self.model, "training", False)
         self.model.eval()
         sums, count = {}, 0
+        deferred = getattr(self.device_backend(), "deferred_checks", False)  # a GPU: one host read at the end
+        pending = []
         try:
             with tg.no_grad():
                 for batch in loader:
                     x, y = split_batch(to_device(batch, self.device))
                     out = self.model(x)
-                    lv = self.loss_fn(out, y).item()
                     n = batch_size(x)
+                    if deferred:
+                        pending.append((self.loss_fn(out, y).detach(), n, self._compute_metrics(out, y, host=False)))
+                        continue
+                    lv = self.loss_fn(out, y).item()
                     count += n
                     sums["loss"] = sums.get("loss", 0.0) + lv * n
                     for k, v in self._compute_metrics(out, y).items():
                         sums[k] = sums.get(k, 0.0) + v * n
+            if pending:
+                losses = tg.stack([p_[0] for p_ in pending]).tolist()
+                names = list(pending[0][2])
+                cols = {k: _host_floats([p_[2][k] for p_ in pending]) for k in names}
+                for i, (_, n, _m) in enumerate(pending):
+                    count += n
+                    sums["loss"] = sums.get("loss", 0.0) + float(losses[i]) * n
+                    for k in names:
+                        sums[k] = sums.get(k, 0.0) + cols[k][i] * n
         finally:
             self.model.train(was_training)
         return {prefix + k: v / max(count, 1) for k, v in sums.items()}

@@ -18,6 +18,10 @@ class GetItem(Function):
                 flat = xp.take(x._data, xp.reshape(idx, (-1,)), axis=axis)
                 shp = x._data.shape
                 return xp.reshape(flat, shp[:axis] + tuple(idx.shape) + shp[axis + 1:])
+        if x.backend.deferred_checks:  # CuPy wraps out-of-range indices silently: checked, raised at the next sync
+            for d, k in enumerate(key):
+                if x.backend.is_array(k) and k.dtype.kind in "iu" and k.size:
+                    x.backend.check_index(k, x._data.shape[d], "integer-array indexing x[idx]")
         return x._data[key]
 
     @staticmethod

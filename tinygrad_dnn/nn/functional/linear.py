@@ -44,13 +44,8 @@ def _check_p(p, fn):
 
 
 def _keep_mask(x, shape, q):
-    """Constant mask of ``shape``: 1/q where a U[0,1) draw is < q (kept), else 0. Drawn in float64 on the host."""
-    be = x.backend
-    xp = be.xp
-    u = be.uniform(shape, xp.float64)
-    m = xp.where(u < q, xp.asarray(1.0 / q, dtype=xp.float64, device=be.device),
-                 xp.asarray(0.0, dtype=xp.float64, device=be.device))
-    return _wrap(xp.astype(m, x._data.dtype), be)
+    """Constant mask of ``shape``: 1/q where a U[0,1) draw is < q (kept), else 0 (``Backend.keep_mask``)."""
+    return _wrap(x.backend.keep_mask(shape, q, x._data.dtype), x.backend)
 
 
 def _inplace(x, fn, *args):
@@ -117,7 +112,11 @@ def gaussian_noise(x, std=0.1, training=True):
 def one_hot(tensor, num_classes=-1):
     """int64 one-hot encoding, shape ``tensor.shape + (num_classes,)``."""
     if num_classes >= 0 and tensor.numel():
-        xp = tensor.backend.xp
+        be = tensor.backend
+        xp = be.xp
+        if be.deferred_checks:  # a GPU: checked on the device, raised at the next synchronization
+            be.check_index(tensor._data, num_classes, f"F.one_hot (num_classes={num_classes})", allow_negative=False)
+            return C.one_hot(tensor, num_classes)
         lo, hi = int(xp.min(tensor._data)), int(xp.max(tensor._data))
         if lo < 0 or hi >= num_classes:
             raise ValueError(f"F.one_hot: class values must be in [0, {num_classes}), got values in [{lo}, {hi}] "

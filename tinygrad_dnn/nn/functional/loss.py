@@ -116,10 +116,17 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-w [y log x + (1 - y) log(1 - x)] for probabilities x in [0, 1]; each log is clamped at -100 (as PyTorch)."""
     _check_reduction(reduction, "binary_cross_entropy")
     input, target = _check_pair(input, target, "binary_cross_entropy")
-    xp = input.backend.xp
-    if input.numel() and not bool(xp.all((input._data >= 0) & (input._data <= 1))):  # nan too, as torch
-        raise ValueError(f"binary_cross_entropy: all input values must be probabilities in [0, 1] (input shape "
-                         f"{tuple(input.shape)}); for logits use binary_cross_entropy_with_logits")
+    be = input.backend
+    xp = be.xp
+    if input.numel():
+        ok = xp.all((input._data >= 0) & (input._data <= 1))  # nan too, as torch
+        msg = (f"binary_cross_entropy: all input values must be probabilities in [0, 1] (input shape "
+               f"{tuple(input.shape)}); for logits use binary_cross_entropy_with_logits")
+        if be.deferred_checks:  # a GPU: checked on the device, raised at the next synchronization
+            be.defer_check("binary_cross_entropy", ~ok, xp.zeros((), dtype=xp.float32, device=be.device),
+                           lambda v: msg, ValueError)
+        elif not bool(ok):
+            raise ValueError(msg)
     w = _weight(weight, input, "binary_cross_entropy", differentiable=False)
     loss = BinaryCrossEntropy.apply(input, target)
     if w is not None:
@@ -160,11 +167,19 @@ def _class_targets(input, target, fn, ignore_index):
                         "input's shape for class probabilities")
     if target.backend is not input.backend:
         raise RuntimeError(f"{fn}: input on {input.device} but target on {target.device}")
-    xp = input.backend.xp
+    be = input.backend
+    xp = be.xp
     t = target._data
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= C))
-    if bool(xp.any(bad)):
+    if be.deferred_checks:  # a GPU: no host sync per step; checked on the device, raised at the next sync
+        vals = xp.where(bad, t, xp.zeros_like(t))
+        hi = xp.max(vals) if vals.size else xp.zeros((), dtype=t.dtype, device=be.device)
+        lo = xp.min(vals) if vals.size else hi
+        be.defer_check(fn + " target", xp.any(bad), xp.where(hi >= C, hi, lo), lambda v: (
+            f"{fn}: target {v} is out of bounds for {C} classes (input shape {shp}, target shape "
+            f"{tuple(target.shape)}); labels must be in [0, {C - 1}] or equal ignore_index={ignore_index}"))
+    elif bool(xp.any(bad)):
         vals = xp.where(bad, t, xp.zeros_like(t))
         first = int(xp.max(vals)) if bool(xp.any(vals >= C)) else int(xp.min(vals))
         raise IndexError(f"{fn}: target {first} is out of bounds for {C} classes (input shape {shp}, target shape "
