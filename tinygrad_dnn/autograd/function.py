@@ -24,6 +24,7 @@ from __future__ import annotations
 import weakref
 
 from . import grad_mode
+from .errors import DeviceMismatchError, GradGraphError, raise_device_mismatch  # noqa: F401 (re-exported)
 from .grad_mode import _anomaly, _grad_enabled
 
 _trace = [None]  # a callable receiving one line per backward step, or None
@@ -33,14 +34,6 @@ Tensor = _wrap = None  # bound by tensor.py once the class exists (avoids an imp
 def _bind(tensor_cls, wrap):
     global Tensor, _wrap
     Tensor, _wrap = tensor_cls, wrap
-
-
-class GradGraphError(RuntimeError):
-    """Backward through a freed graph, or through a value modified in place."""
-
-
-class DeviceMismatchError(RuntimeError):
-    """One op received tensors on two devices."""
 
 
 class Context:
@@ -171,12 +164,7 @@ class Function:
 
 
 def _device_mismatch(cls, args):
-    from .tensor import Tensor
-
-    desc = ", ".join(f"{tuple(a.shape)} on {a.device}" for a in args if isinstance(a, Tensor))
-    raise DeviceMismatchError(
-        f"{cls.__name__}: expected all tensors on one device, got {desc}. Move them with .to(device) first; "
-        "tinygrad_dnn never copies between devices silently.")
+    raise_device_mismatch(cls.__name__, [("", tuple(a.shape), a.device) for a in args if isinstance(a, Tensor)])
 
 
 def _check_finite(opname, phase, data, backend, args):
@@ -396,7 +384,7 @@ def _prepare_roots(tensors, grad_tensors, who):
             if tuple(g.shape) != tuple(t.shape):
                 raise RuntimeError(f"{who}: gradient has shape {tuple(g.shape)} but the output has shape {tuple(t.shape)}")
             if g.backend is not t.backend:
-                raise DeviceMismatchError(f"{who}: gradient on {g.device} but output on {t.device}")
+                raise_device_mismatch(who, [("output", tuple(t.shape), t.device), ("gradient", tuple(g.shape), g.device)])
             if g._data.dtype != t._data.dtype:  # as torch: the gradient takes the output's dtype,
                 g = g.to(t.dtype)               # so every .grad keeps its leaf's dtype
         roots.append(t)

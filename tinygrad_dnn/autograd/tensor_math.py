@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 
 from . import dtype as _dt
+from .errors import check_broadcast, raise_device_mismatch
 from .ops import elementwise as E
 from .ops import linalg as L
 
@@ -33,11 +34,9 @@ class MathMethods:
         """
         if isinstance(other, Tensor):
             if other.backend is not self.backend:
-                from .function import _device_mismatch
-
-                _device_mismatch(type(_OPNAMES.get(op, op), (), {}), (self, other))
-            if other._data.shape != self._data.shape:
-                _check_broadcast(op, self._data.shape, other._data.shape)
+                raise_device_mismatch(_OPNAMES.get(op, op), [("", tuple(a.shape), a.device) for a in (self, other)])
+            if other._data.shape != self._data.shape and op != "matmul":
+                check_broadcast(_OPNAMES.get(op, op), self._data.shape, other._data.shape)
             if other._data.dtype != self._data.dtype:
                 d = _dt.result_dtype_tensors(self.dtype, self._data.ndim, other.dtype, other._data.ndim)
                 a = self if self.dtype is d else self.to(d)
@@ -411,17 +410,10 @@ class MathMethods:
         return E.Minimum.apply(a, b)
 
 
+# Operators (+, -, *, /, **, @, comparisons) have no name the user typed: their errors name the Function
+# (as grad_fn does: AddBackward). See autograd/errors.py for the naming convention.
 _OPNAMES = {"add": "Add", "sub": "Sub", "mul": "Mul", "div": "Div", "pow": "Pow", "matmul": "MatMul",
              "maximum": "Maximum", "minimum": "Minimum", "compare": "Compare", "where": "Where"}
-
-
-def _check_broadcast(op, a, b):
-    if op == "matmul":
-        return
-    for x, y in zip(reversed(a), reversed(b)):
-        if x != y and x != 1 and y != 1:
-            raise ValueError(f"{_OPNAMES.get(op, op)}: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together "
-                             f"(sizes {x} and {y} differ and neither is 1). Reshape or unsqueeze one operand.")
 
 
 # ---------------------------------------------------------------- dtype-aware helpers of the binary ops

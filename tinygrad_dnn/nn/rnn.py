@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 from ..autograd import creation as C
+from ..autograd.errors import check_same_device
 from ..autograd.ops.rnn import _GATES, _recurrence
 from ..autograd.tensor import Tensor
 from . import functional as F
@@ -40,7 +41,7 @@ def _check_float_input(name, x, w):
         raise ValueError(f"{name}: input dtype ({x.dtype}) does not match weight dtype ({w.dtype}). Convert input: "
                          f"input.to({w.dtype}), or convert model: model.to({x.dtype})")
     if x.backend is not w.backend:
-        raise RuntimeError(f"{name}: input on {x.device} but weights on {w.device}; move one with .to(device)")
+        check_same_device(name, input=x, weights=w)
 
 
 # ----------------------------------------------------------------------------- layers

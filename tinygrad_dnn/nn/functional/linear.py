@@ -1,8 +1,8 @@
 """Linear map, dropout and small tensor utilities (``torch.nn.functional``)."""
 from __future__ import annotations
 
+from ...autograd.errors import check_same_device
 from ...autograd import creation as C
-from ...autograd.grad_mode import _grad_enabled  # noqa: F401
 from ...autograd.ops import linalg as L
 from ...autograd.tensor import Tensor, _wrap
 
@@ -15,17 +15,17 @@ def linear(x, weight, bias=None):
     if not isinstance(x, Tensor):
         raise TypeError(f"F.linear: expected a Tensor input, got {type(x).__name__}")
     if weight.ndim != 2:
-        raise ValueError(f"F.linear: weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
+        raise RuntimeError(f"F.linear: weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"F.linear: input of shape {tuple(x.shape)} does not match weight of shape "
+        raise RuntimeError(f"F.linear: input of shape {tuple(x.shape)} does not match weight of shape "
                          f"{tuple(weight.shape)}: the input's last dim must be in_features={weight.shape[1]}")
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"F.linear: bias of shape {tuple(bias.shape)} does not match out_features={weight.shape[0]}")
+        raise RuntimeError(f"F.linear: bias of shape {tuple(bias.shape)} does not match out_features={weight.shape[0]}")
     if x.dtype is not weight.dtype:
         raise RuntimeError(f"F.linear: input dtype {x.dtype} differs from weight dtype {weight.dtype}; convert the input "
                         f"(x.to({weight.dtype})) or the model (model.to({x.dtype}))")
     if x.backend is not weight.backend:
-        raise RuntimeError(f"F.linear: input on {x.device} but weight on {weight.device}; move one with .to(device)")
+        check_same_device("F.linear", input=x, weight=weight, bias=bias)
     if bias is None:
         return L.Linear.apply(x, weight)
     return L.Linear.apply(x, weight, bias)

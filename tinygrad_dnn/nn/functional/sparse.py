@@ -1,6 +1,7 @@
 """Embedding lookup (``torch.nn.functional.embedding``)."""
 from __future__ import annotations
 
+from ...autograd.errors import check_same_device
 from ...autograd import creation as C
 from ...autograd import dtype as _dt
 from ...autograd.tensor import Tensor
@@ -37,8 +38,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                                  f"num_embeddings={n})")
         padding_idx = padding_idx % n
     if input.backend is not weight.backend:
-        raise RuntimeError(f"F.embedding: indices on {input.device} but weight on {weight.device}; move one with "
-                           ".to(device)")
+        check_same_device("F.embedding", indices=input, weight=weight)
     if input.numel():
         xp = input.backend.xp
         lo, hi = int(xp.min(input._data)), int(xp.max(input._data))
