@@ -9,6 +9,8 @@ import builtins
 from . import dtype as _dt
 from .errors import check_broadcast, raise_device_mismatch
 from .ops import elementwise as E
+from .ops import arith as A
+from .ops import activation as Act
 from .ops import linalg as L
 
 Tensor = _wrap = None  # bound by tensor.py once the class exists (this module is imported first)
@@ -61,53 +63,53 @@ class MathMethods:
     def __add__(self, o):
         a, b = self._coerce(o, "add")
         try:
-            return E.Add.apply(a, b)
+            return A.Add.apply(a, b)
         except TypeError as e:  # bool + bool is logical or (as torch)
             return _bool_arith("add", a, b, e)
 
     def __radd__(self, o):
         a, b = self._coerce(o, "add")
         try:
-            return E.Add.apply(b, a)
+            return A.Add.apply(b, a)
         except TypeError as e:
             return _bool_arith("add", a, b, e)
 
     def __sub__(self, o):
         _check_sub(self, o)
         a, b = self._coerce(o, "sub")
-        return E.Sub.apply(a, b)
+        return A.Sub.apply(a, b)
 
     def __rsub__(self, o):
         _check_sub(self, o)
         a, b = self._coerce(o, "sub")
-        return E.Sub.apply(b, a)
+        return A.Sub.apply(b, a)
 
     def __mul__(self, o):
         a, b = self._coerce(o, "mul")
         try:
-            return E.Mul.apply(a, b)
+            return A.Mul.apply(a, b)
         except TypeError as e:  # bool * bool is logical and (as torch)
             return _bool_arith("mul", a, b, e)
 
     def __rmul__(self, o):
         a, b = self._coerce(o, "mul")
         try:
-            return E.Mul.apply(b, a)
+            return A.Mul.apply(b, a)
         except TypeError as e:
             return _bool_arith("mul", a, b, e)
 
     def __truediv__(self, o):
         """True division: integer and bool operands divide in the default float dtype (as torch)."""
         a, b = _to_float_pair(*self._coerce(o, "div"))
-        return E.Div.apply(a, b)
+        return A.Div.apply(a, b)
 
     def __rtruediv__(self, o):
         a, b = _to_float_pair(*self._coerce(o, "div"))
-        return E.Div.apply(b, a)
+        return A.Div.apply(b, a)
 
     def __neg__(self):
         try:
-            return E.Neg.apply(self)
+            return A.Neg.apply(self)
         except TypeError:
             if self.dtype is not _dt.bool_:
                 raise
@@ -123,7 +125,7 @@ class MathMethods:
         if isinstance(b, Tensor):
             if a.dtype is _dt.bool_:
                 raise NotImplementedError("pow: not implemented for two bool tensors (as torch); convert with .long()")
-            return E.Pow.apply(a, b)
+            return A.Pow.apply(a, b)
         d = a.dtype
         if not d.is_floating_point:
             if d is _dt.bool_:  # bool ** bool stays bool: x ** True = x, x ** False = True
@@ -131,11 +133,11 @@ class MathMethods:
             if b < 0:
                 raise RuntimeError(f"pow: integers to negative integer powers are not allowed ({d} ** {b}, "
                                    "as torch); use a float tensor (x.float() ** p)")
-        return E.PowScalar.apply(a, b)
+        return A.PowScalar.apply(a, b)
 
     def __rpow__(self, o):
         a, b = self._coerce(o, "pow")
-        return E.Pow.apply(b, a)
+        return A.Pow.apply(b, a)
 
     def __mod__(self, o):
         """Remainder with the sign of the divisor (Python's %, torch.remainder)."""
@@ -309,16 +311,16 @@ class MathMethods:
         return E.Cos.apply(self)
 
     def tanh(self):
-        return E.Tanh.apply(self)
+        return Act.Tanh.apply(self)
 
     def sigmoid(self):
-        return E.Sigmoid.apply(self)
+        return Act.Sigmoid.apply(self)
 
     def relu(self):
-        return E.Relu.apply(self)
+        return Act.Relu.apply(self)
 
     def square(self):
-        return E.PowScalar.apply(self, 2)
+        return A.PowScalar.apply(self, 2)
 
     def reciprocal(self):
         return 1.0 / self
@@ -475,8 +477,8 @@ def _div_mod(op, a, b):
         if op == "floor_divide":
             return _wrap(E._d(a) // E._d(b), ref.backend)
     if op == "remainder":
-        return E.Remainder.apply(a, b)
-    return E.FloorDivide.apply(a, b)
+        return A.Remainder.apply(a, b)
+    return A.FloorDivide.apply(a, b)
 
 
 def _truth(t):

@@ -11,6 +11,7 @@ import math
 from ...autograd.errors import check_same_device
 from ...autograd.grad_mode import _grad_enabled
 from ...autograd.ops import elementwise as E
+from ...autograd.ops import activation as Act
 from ...autograd.ops.loss import BCEWithLogits, BinaryCrossEntropy
 from ...autograd.tensor import Tensor, _wrap
 
@@ -333,7 +334,7 @@ def soft_margin_loss(input, target, reduction="mean"):
     """log(1 + exp(-y x)) (targets in {1, -1}), stable."""
     _check_reduction(reduction, "F.soft_margin_loss")
     input, target = _check_pair(input, target, "F.soft_margin_loss")
-    return _reduce(E.Softplus.apply(-target * input, 1.0, math.inf), reduction, "F.soft_margin_loss")
+    return _reduce(Act.Softplus.apply(-target * input, 1.0, math.inf), reduction, "F.soft_margin_loss")
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
