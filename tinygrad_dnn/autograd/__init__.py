@@ -9,8 +9,8 @@ from .grad_mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad
                         set_detect_anomaly, set_grad_enabled)
 from .tensor import Size, Tensor, matmul
 from .creation import *  # noqa: F401,F403
-from .creation import (arange, cat, empty, eye, full, linspace, manual_seed, ones, rand, randint, randn, stack,
-                       tensor, zeros)
+from .creation import (arange, empty, eye, full, linspace, manual_seed, ones, rand, randint, randn, tensor, zeros)
+from .joining import cat, concat, concatenate, pad, stack, where  # noqa: F401
 from .higher import hvp, jvp, vjp, hessian, jacobian
 from .graph import to_dot, to_mermaid, to_text, trace_backward
 from . import functional  # noqa: E402  (torch.autograd.functional)

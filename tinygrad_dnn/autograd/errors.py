@@ -65,3 +65,16 @@ def check_broadcast(op, a, b):
                 f"{op}: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together: the size of tensor a ({x}) "
                 f"must match the size of tensor b ({y}) at non-singleton dimension {max(len(a), len(b)) - 1 - i}. "
                 "Reshape or unsqueeze one operand.")
+
+
+def broadcast_shape(*shapes, op="broadcast"):
+    """The broadcast of ``shapes`` (right-aligned, size-1 dims stretch), or ``RuntimeError`` as torch."""
+    nd = max(len(s) for s in shapes)
+    out = []
+    for i in range(nd):
+        dims = {s[i - nd + len(s)] for s in shapes if i - nd + len(s) >= 0}
+        dims.discard(1)
+        if len(dims) > 1:
+            raise RuntimeError(f"{op}: shapes {[tuple(s) for s in shapes]} cannot be broadcast together")
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)

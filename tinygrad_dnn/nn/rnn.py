@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 from ..autograd import creation as C
+from ..autograd import joining as J
 from ..autograd.errors import check_same_device
 from ..autograd.ops.rnn import _GATES, _recurrence
 from ..autograd.tensor import Tensor
@@ -179,12 +180,12 @@ class RNNBase(Module):
                 outs.append(out)
                 h_n.append(hn)
                 c_n.append(cn)
-            layer_in = outs[0] if dirs == 1 else C.cat(outs, -1)
+            layer_in = outs[0] if dirs == 1 else J.cat(outs, -1)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 layer_in = F.dropout(layer_in, self.dropout, True)
         output = layer_in
-        h_n = C.stack(h_n)
-        c_n = C.stack(c_n) if lstm else None
+        h_n = J.stack(h_n)
+        c_n = J.stack(c_n) if lstm else None
         if not batched:
             output, h_n = output.squeeze(1), h_n.squeeze(1)
             c_n = c_n.squeeze(1) if lstm else None

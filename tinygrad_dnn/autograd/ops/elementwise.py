@@ -57,14 +57,14 @@ def _zeros(g):
 
 
 def _safe_where(cond, value, t):
-    from ..creation import where
+    from ..joining import where
 
     return where(_const(t, cond), value, t)
 
 
 def _zero_where(t, cond):
     """``t`` with the entries where ``cond`` (a boolean array) replaced by exact zeros (differentiable in t)."""
-    from ..creation import where
+    from ..joining import where
 
     return where(_const(t, cond), 0.0, t)
 

@@ -1,8 +1,10 @@
 """``torch.nn.functional``: stateless forms of the layers, activations and losses."""
 from .activation import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403

@@ -157,7 +157,7 @@ def prelu(x, weight):
         weight = weight.reshape((n,) + (1,) * (x.ndim - 2))
     else:
         weight = weight.reshape(())
-    from ...autograd.creation import where
+    from ...autograd.joining import where
 
     # x > 0 ? x : w x, as PyTorch's kernel: nan takes the w x side (gradient w, not 1), prelu(-0.0) = -0.0
     return where(x > 0, x, weight * x)

@@ -77,7 +77,7 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     a = d.abs()
     if beta == 0:
         return _reduce(a, reduction, "F.smooth_l1_loss")
-    from ...autograd.creation import where
+    from ...autograd.joining import where
 
     small = _wrap(a.backend.xp.logical_not(a._data >= beta), a.backend)  # nan on the quadratic side, as torch
     ds = where(small, d, 0.0)  # d only where it is used: an infinite d gives no inf * 0 = nan in the backward
@@ -91,7 +91,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     if delta <= 0:
         raise ValueError(f"F.huber_loss: delta must be > 0, got {delta}")
     input, target = _check_pair(input, target, "F.huber_loss")
-    from ...autograd.creation import where
+    from ...autograd.joining import where
 
     d = input - target
     a = d.abs()
@@ -234,7 +234,7 @@ def _weighted_mean(total, denom):
         inv = xp.where(empty, xp.zeros_like(d), 1.0 / xp.where(empty, xp.ones_like(d), d))
         nan_if_empty = xp.where(empty, xp.full_like(d, math.nan), xp.zeros_like(d))
         return total * _wrap(inv, be) + _wrap(nan_if_empty, be)
-    from ...autograd.creation import where
+    from ...autograd.joining import where
 
     e = _wrap(empty, be)
     return where(e, math.nan, total / where(e, 1.0, denom))
@@ -308,7 +308,7 @@ def kl_div(input, target, reduction="mean", log_target=False):
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        from ...autograd.creation import where
+        from ...autograd.joining import where
 
         pos = _wrap(target._data > 0, target.backend)
         safe = where(pos, target, 1.0)
@@ -322,7 +322,7 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
     """x where y = 1, max(0, margin - x) where y = -1 (targets in {1, -1})."""
     _check_reduction(reduction, "F.hinge_embedding_loss")
     input, target = _check_pair(input, target, "F.hinge_embedding_loss")
-    from ...autograd.creation import where
+    from ...autograd.joining import where
 
     not_pos = _wrap(target._data != 1, input.backend)
     not_neg = _wrap(target._data != -1, input.backend)

@@ -1,12 +1,13 @@
-"""Embedding lookup (``torch.nn.functional.embedding``)."""
+"""Sparse functions of ``torch.nn.functional``: ``embedding`` (row lookup) and ``one_hot``."""
 from __future__ import annotations
 
 from ...autograd.errors import check_same_device
+from ...autograd import joining as J
 from ...autograd import creation as C
 from ...autograd import dtype as _dt
 from ...autograd.tensor import Tensor
 
-__all__ = ["embedding"]
+__all__ = ["embedding", "one_hot"]
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
@@ -49,7 +50,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     out = weight[input]
     if padding_idx is not None and weight.requires_grad:
         mask = (input == padding_idx).unsqueeze(-1)
-        out = C.where(mask, out.detach(), out)
+        out = J.where(mask, out.detach(), out)
     return out
 
 
@@ -77,3 +78,14 @@ def _renorm_rows_(weight, input, max_norm, p):
     scale = xp.where(hit, max_norm / (norm + 1e-7), one)
     with no_grad():
         weight.copy_(_wrap(w * scale[:, None], be))
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding, shape ``tensor.shape + (num_classes,)``."""
+    if num_classes >= 0 and tensor.numel():
+        xp = tensor.backend.xp
+        lo, hi = int(xp.min(tensor._data)), int(xp.max(tensor._data))
+        if lo < 0 or hi >= num_classes:
+            raise ValueError(f"F.one_hot: class values must be in [0, {num_classes}), got values in [{lo}, {hi}] "
+                             f"(labels of shape {tuple(tensor.shape)})")
+    return C.one_hot(tensor, num_classes)
