@@ -241,12 +241,11 @@ def _sum_to(g, shape):
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
-    if axes:
-        g = g.sum(dim=axes, keepdim=True)
-    if lead or g._data.shape != shape:
-        g = g.reshape(shape)
-    return g
+    stretched = tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if not stretched:  # only leading dims were added: one sum gives the shape
+        return g.sum(dim=tuple(range(lead))) if lead else g.reshape(shape)
+    g = g.sum(dim=tuple(range(lead)) + stretched, keepdim=True)
+    return g.reshape(shape) if lead else g
 
 
 def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumulate=True):

@@ -26,12 +26,6 @@ from ..function import Function
 from ..grad_mode import _grad_enabled
 
 
-def _wshape_dims(x_shape, w_shape):
-    """Dims of x over which a parameter of (right-aligned, broadcastable) ``w_shape`` is shared."""
-    lead = len(x_shape) - len(w_shape)
-    return tuple(range(lead)) + tuple(lead + i for i, s in enumerate(w_shape) if s == 1 and x_shape[lead + i] != 1)
-
-
 class Normalize(Function):
     """y = (x - mean) / sqrt(var + eps) * w + b, statistics over ``dims`` (biased variance).
 
@@ -65,7 +59,6 @@ class Normalize(Function):
         x, w, b = ctx.saved_tensors
         need = ctx.needs_input_grad
         dims, eps = ctx.dims, ctx.eps
-        shape = x._data.shape
         if not _grad_enabled[0]:  # plain backward: array math on the saved xhat / invstd
             be = g.backend
             xp = be.xp
@@ -79,11 +72,10 @@ class Normalize(Function):
                 gx = ctx.invstd * (gh - xp.mean(gh, axis=dims, keepdims=True)
                                    - xhat * xp.mean(gh * xhat, axis=dims, keepdims=True))
                 gx = _function._wrap(_cast(xp, gx, x._data.dtype), be)
-            if need[1]:
-                gw = _reduce_to(xp, gd * xhat, shape, w._data.shape)
-                gw = _function._wrap(_cast(xp, gw, w._data.dtype), be)
+            if need[1]:  # of x's shape: the engine sums it down to w's shape, as for every op
+                gw = _function._wrap(gd * xhat, be)
             if need[2]:
-                gb = _function._wrap(_cast(xp, _reduce_to(xp, gd, shape, b._data.shape), b._data.dtype), be)
+                gb = _function._wrap(gd, be) if gd is not g._data else g
             return gx, gw, gb, None, None, None
         # create_graph: the same formulas as Tensor ops, statistics recomputed from x (differentiable)
         mean = x.mean(dim=dims, keepdim=True)
@@ -95,9 +87,9 @@ class Normalize(Function):
             gh = g * w if w is not None else g
             gx = invstd * (gh - gh.mean(dim=dims, keepdim=True) - xhat * (gh * xhat).mean(dim=dims, keepdim=True))
         if need[1]:
-            gw = _reduce_tensor(g * xhat, shape, tuple(w.shape))
+            gw = g * xhat
         if need[2]:
-            gb = _reduce_tensor(g, shape, tuple(b.shape))
+            gb = g
         return gx, gw, gb, None, None, None
 
 
@@ -114,15 +106,3 @@ def _stats(xp, a, dims):
     xc = a - mean
     var = xp.mean(xc * xc, axis=dims, keepdims=True)
     return mean, var, xc
-
-
-def _reduce_to(xp, a, x_shape, w_shape):
-    red = _wshape_dims(x_shape, w_shape)
-    s = xp.sum(a, axis=red, keepdims=True) if red else a
-    return xp.reshape(s, w_shape)
-
-
-def _reduce_tensor(t, x_shape, w_shape):
-    red = _wshape_dims(x_shape, w_shape)
-    s = t.sum(dim=red, keepdim=True) if red else t
-    return s.reshape(w_shape)
