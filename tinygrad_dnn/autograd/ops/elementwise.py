@@ -168,7 +168,6 @@ class Sign(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
         return _sign0(x.backend.xp, x._data)
 
     @staticmethod

@@ -210,7 +210,7 @@ class Prod(Function):
         if x._data.ndim == 0:
             dims = ()
         ctx.save_for_backward(x)
-        ctx.dims, ctx.shape, ctx.keepdim, ctx.whole = dims, x._data.shape, keepdim, whole
+        ctx.dims, ctx.shape, ctx.whole = dims, x._data.shape, whole
         return x.backend.xp.prod(x._data, axis=dims, keepdims=keepdim)
 
     @staticmethod
