@@ -5,7 +5,6 @@ same numbers on every device.
 """
 from __future__ import annotations
 
-
 from ..backend import get_backend
 from ..backend.base import is_host_array
 from . import dtype as _dt
@@ -62,7 +61,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         else:
             arr = b.from_host(data.copy() if hasattr(data, "copy") else data)
     elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
-        from .joining import stack  # joining builds on creation; this rare path goes the other way
+        from .joining import (
+            stack,  # joining builds on creation; this rare path goes the other way
+        )
 
         return _finish(stack([tensor(x, dtype=dtype, device=device) for x in data]), requires_grad)
     else:

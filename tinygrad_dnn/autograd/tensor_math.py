@@ -8,9 +8,9 @@ import builtins
 
 from . import dtype as _dt
 from .errors import check_broadcast, raise_device_mismatch
-from .ops import elementwise as E
-from .ops import arith as A
 from .ops import activation as Act
+from .ops import arith as A
+from .ops import elementwise as E
 from .ops import linalg as L
 
 Tensor = _wrap = None  # bound by tensor.py once the class exists (this module is imported first)

@@ -4,6 +4,7 @@ helpers the other op files share. Backward formulas are written with Tensor ops 
 """
 from __future__ import annotations
 
+from .. import function as _function
 from ..function import Function
 
 
@@ -17,9 +18,7 @@ _SCALARS = {int, float, bool}
 
 def _const(ref, arr):
     """A constant (non-differentiable) Tensor on ``ref``'s backend."""
-    from ..tensor import _wrap
-
-    return _wrap(arr, ref.backend)
+    return _function._wrap(arr, ref.backend)
 
 
 def _mask(ref, cond):

@@ -11,8 +11,8 @@ How it is computed (speed and backprop through time):
 """
 from __future__ import annotations
 
-from .. import joining as J
 from .. import function as _function
+from .. import joining as J
 from ..function import Function
 from ..grad_mode import _grad_enabled
 

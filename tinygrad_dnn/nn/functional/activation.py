@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import math
 
+from ...autograd.joining import where
 from ...autograd.ops import activation as Act
 from ...autograd.tensor import Tensor
+from ...autograd.views import apply_inplace
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "softplus", "silu",
            "mish", "hardtanh", "softsign", "logsigmoid", "softmax", "log_softmax", "softmin", "prelu",
@@ -23,8 +25,6 @@ def _t(x, fn):
 def _inplace(x, fn, *args):
     """``inplace=True``: compute ``fn(x, *args)`` and write it into ``x``, recorded in the graph (see
     autograd/views.py); raises, as PyTorch, on a leaf that requires grad."""
-    from ...autograd.views import apply_inplace
-
     return apply_inplace(_t(x, fn.__name__), fn.__name__ + "_", lambda s: fn(s, *args))
 
 
@@ -157,8 +157,6 @@ def prelu(x, weight):
         weight = weight.reshape((n,) + (1,) * (x.ndim - 2))
     else:
         weight = weight.reshape(())
-    from ...autograd.joining import where
-
     # x > 0 ? x : w x, as PyTorch's kernel: nan takes the w x side (gradient w, not 1), prelu(-0.0) = -0.0
     return where(x > 0, x, weight * x)
 

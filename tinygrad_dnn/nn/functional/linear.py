@@ -1,8 +1,8 @@
 """Linear maps (``torch.nn.functional.linear``, ``bilinear``)."""
 from __future__ import annotations
 
-from ...autograd.errors import check_same_device
 from ...autograd import creation as C
+from ...autograd.errors import check_same_device
 from ...autograd.ops import linalg as L
 from ...autograd.tensor import Tensor
 

@@ -10,8 +10,9 @@ import math
 
 from ...autograd.errors import check_same_device
 from ...autograd.grad_mode import _grad_enabled
-from ...autograd.ops import elementwise as E
+from ...autograd.joining import where
 from ...autograd.ops import activation as Act
+from ...autograd.ops import elementwise as E
 from ...autograd.ops.loss import BCEWithLogits, BinaryCrossEntropy
 from ...autograd.tensor import Tensor, _wrap
 
@@ -77,8 +78,6 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     a = d.abs()
     if beta == 0:
         return _reduce(a, reduction, "F.smooth_l1_loss")
-    from ...autograd.joining import where
-
     small = _wrap(a.backend.xp.logical_not(a._data >= beta), a.backend)  # nan on the quadratic side, as torch
     ds = where(small, d, 0.0)  # d only where it is used: an infinite d gives no inf * 0 = nan in the backward
     loss = where(small, (0.5 / beta) * ds * ds, a - 0.5 * beta)
@@ -91,8 +90,6 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     if delta <= 0:
         raise ValueError(f"F.huber_loss: delta must be > 0, got {delta}")
     input, target = _check_pair(input, target, "F.huber_loss")
-    from ...autograd.joining import where
-
     d = input - target
     a = d.abs()
     small = _wrap(a.backend.xp.logical_not(a._data >= delta), a.backend)  # nan on the quadratic side, as torch
@@ -234,8 +231,6 @@ def _weighted_mean(total, denom):
         inv = xp.where(empty, xp.zeros_like(d), 1.0 / xp.where(empty, xp.ones_like(d), d))
         nan_if_empty = xp.where(empty, xp.full_like(d, math.nan), xp.zeros_like(d))
         return total * _wrap(inv, be) + _wrap(nan_if_empty, be)
-    from ...autograd.joining import where
-
     e = _wrap(empty, be)
     return where(e, math.nan, total / where(e, 1.0, denom))
 
@@ -308,8 +303,6 @@ def kl_div(input, target, reduction="mean", log_target=False):
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        from ...autograd.joining import where
-
         pos = _wrap(target._data > 0, target.backend)
         safe = where(pos, target, 1.0)
         loss = where(pos, target * safe.log(), 0.0) - target * input
@@ -322,8 +315,6 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
     """x where y = 1, max(0, margin - x) where y = -1 (targets in {1, -1})."""
     _check_reduction(reduction, "F.hinge_embedding_loss")
     input, target = _check_pair(input, target, "F.hinge_embedding_loss")
-    from ...autograd.joining import where
-
     not_pos = _wrap(target._data != 1, input.backend)
     not_neg = _wrap(target._data != -1, input.backend)
     loss = where(not_pos, (margin - input).clamp(min=0.0), 0.0) + where(not_neg, input, 0.0)

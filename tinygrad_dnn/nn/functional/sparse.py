@@ -1,11 +1,12 @@
 """Sparse functions of ``torch.nn.functional``: ``embedding`` (row lookup) and ``one_hot``."""
 from __future__ import annotations
 
-from ...autograd.errors import check_same_device
-from ...autograd import joining as J
 from ...autograd import creation as C
 from ...autograd import dtype as _dt
-from ...autograd.tensor import Tensor
+from ...autograd import joining as J
+from ...autograd.errors import check_same_device
+from ...autograd.grad_mode import no_grad
+from ...autograd.tensor import Tensor, _wrap
 
 __all__ = ["embedding", "one_hot"]
 
@@ -56,9 +57,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 def _renorm_rows_(weight, input, max_norm, p):
     """weight[i] *= max_norm / (||weight[i]||_p + 1e-7) for the rows i in ``input`` whose norm exceeds max_norm."""
-    from ...autograd.grad_mode import no_grad
-    from ...autograd.tensor import _wrap
-
     be = weight.backend
     xp, w = be.xp, weight._data
     n = w.shape[0]
