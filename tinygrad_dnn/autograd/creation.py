@@ -6,10 +6,10 @@ generator on ``cpu`` and ``strict`` (same numbers on both), CuPy's device genera
 """
 from __future__ import annotations
 
-
 from ..backend import get_backend
 from ..backend.base import is_host_array
 from . import dtype as _dt
+from .errors import broadcast_shape
 from .tensor import Tensor, _wrap
 
 _default_device = [None]
@@ -62,6 +62,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         else:
             arr = b.from_host(data.copy() if hasattr(data, "copy") else data)
     elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
+        from .joining import (
+            stack,  # joining builds on creation; this rare path goes the other way
+        )
+
         return _finish(stack([tensor(x, dtype=dtype, device=device) for x in data]), requires_grad)
     else:
         from ..backend.numpy_backend import np  # host staging for Python data
@@ -273,7 +277,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     tensors (their broadcast shape). Drawn from ``generator`` or the global generator; no gradient."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
-        shape = _broadcast_shape(*(tuple(v.shape) for v in (mean, std) if isinstance(v, Tensor)), op="normal")
+        shape = broadcast_shape(*(tuple(v.shape) for v in (mean, std) if isinstance(v, Tensor)), op="normal")
         z = randn(shape, dtype=dtype or ref.dtype, device=device or ref.device, generator=generator)
         m = mean.detach() if isinstance(mean, Tensor) else mean
         sd = std.detach() if isinstance(std, Tensor) else std
@@ -284,105 +288,6 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     z = randn(*((size,) if isinstance(size, int) else (tuple(size),)), dtype=dtype, device=device, generator=generator)
     return _finish((z * std + mean).detach(), requires_grad)
-
-
-# ------------------------------------------------------------------ combining tensors
-def cat(tensors, dim=0, *, axis=None):
-    """Concatenate along ``dim``; all tensors must share device, dtype and the other dims."""
-    from .ops.shape import Cat
-
-    if axis is not None:
-        dim = axis
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("cat: expected a non-empty list of tensors")
-    ref = tensors[0]
-    nd = ref.ndim
-    d = dim % nd
-    for i, t in enumerate(tensors):
-        if t.ndim != nd or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d):
-            raise RuntimeError(f"cat: tensor {i} has shape {tuple(t.shape)}, incompatible with {tuple(ref.shape)} "
-                               f"(all dims except dim {dim} must match)")
-    dts = {t.dtype for t in tensors}
-    if len(dts) > 1:
-        target = ref.dtype
-        for t in tensors:
-            target = _dt.promote(target, t.dtype)
-        tensors = [t.to(target) for t in tensors]
-    return Cat.apply(d, *tensors)
-
-
-concat = concatenate = cat
-
-
-def stack(tensors, dim=0):
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: expected a non-empty list of tensors")
-    shapes = {tuple(t.shape) for t in tensors}
-    if len(shapes) > 1:
-        raise RuntimeError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
-    d = dim % (tensors[0].ndim + 1)
-    return cat([t.unsqueeze(d) for t in tensors], d)
-
-
-def where(condition, input, other):
-    """Elementwise ``input if condition else other`` (differentiable in input and other).
-
-    ``condition`` must be bool. ``input``/``other`` may be tensors or scalars; the result dtype follows
-    the promotion table (``autograd/dtype.py``): ``where(c, tensor([1, 2]), 0.5)`` is float32.
-    """
-    from .ops.elementwise import Where
-
-    if not isinstance(condition, Tensor):
-        condition = tensor(condition, device=input.device if isinstance(input, Tensor)
-                           else other.device if isinstance(other, Tensor) else None)
-    if condition.dtype is not _dt.bool_:
-        raise RuntimeError(f"where: expected condition to be a bool tensor, got {condition.dtype} (as torch); "
-                           "compare first, e.g. where(x > 0, ...)")
-    d = _dt.result_type(*(v for v in (input, other)))
-    b = condition.backend
-
-    def operand(v):
-        if isinstance(v, Tensor):
-            return v if v.dtype is d else v.to(d)
-        if _dt.is_scalar(v):
-            return _wrap(b.xp.asarray(_dt.scalar_as(v, d), dtype=getattr(b.xp, d.name), device=b.device), b)
-        return tensor(v, dtype=d, device=condition.device)
-
-    input, other = operand(input), operand(other)
-    input, other = input._coerce(other, "where")
-    shape = _broadcast_shape(condition.shape, input.shape, other.shape, op="where")
-    return Where.apply(condition.expand(shape), input.expand(shape), other.expand(shape))
-
-
-def _broadcast_shape(*shapes, op="broadcast"):
-    nd = max(len(s) for s in shapes)
-    out = []
-    for i in range(nd):
-        dims = {s[i - nd + len(s)] for s in shapes if i - nd + len(s) >= 0}
-        dims.discard(1)
-        if len(dims) > 1:
-            raise RuntimeError(f"{op}: shapes {[tuple(s) for s in shapes]} cannot be broadcast together")
-        out.append(dims.pop() if dims else 1)
-    return tuple(out)
-
-
-def pad(x, pad, mode="constant", value=0.0):
-    """Constant padding as ``torch.nn.functional.pad``: ``pad`` lists (left, right) pairs from the last dim."""
-    from .ops.shape import Pad
-
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
-    if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: expected pairs for at most {x.ndim} dims, got {pad}")
-    pads = [(0, 0)] * x.ndim
-    for i in range(len(pad) // 2):
-        pads[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
-    if any(a < 0 or b < 0 for a, b in pads):
-        raise ValueError(f"pad: negative padding {pad} is not supported")
-    return Pad.apply(x, tuple(pads), value)
-
 
 def one_hot(labels, num_classes=-1):
     """int64 one-hot encoding of integer labels (no gradient), as ``torch.nn.functional.one_hot``."""
@@ -457,3 +362,16 @@ class ByteTensor(metaclass=_TypedTensorMeta):
 
 class BoolTensor(metaclass=_TypedTensorMeta):
     dtype = _dt.bool_
+
+
+# cat / stack / where / pad moved to joining.py; the old import path keeps working
+_MOVED = ("cat", "concat", "concatenate", "stack", "where", "pad")
+_broadcast_shape = broadcast_shape
+
+
+def __getattr__(name):
+    if name in _MOVED:
+        from . import joining
+
+        return getattr(joining, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

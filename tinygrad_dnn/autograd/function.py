@@ -24,6 +24,7 @@ from __future__ import annotations
 import weakref
 
 from . import grad_mode
+from .errors import DeviceMismatchError, GradGraphError, raise_device_mismatch  # noqa: F401 (re-exported)
 from .grad_mode import _anomaly, _grad_enabled
 
 _trace = [None]  # a callable receiving one line per backward step, or None
@@ -33,14 +34,6 @@ Tensor = _wrap = None  # bound by tensor.py once the class exists (avoids an imp
 def _bind(tensor_cls, wrap):
     global Tensor, _wrap
     Tensor, _wrap = tensor_cls, wrap
-
-
-class GradGraphError(RuntimeError):
-    """Backward through a freed graph, or through a value modified in place."""
-
-
-class DeviceMismatchError(RuntimeError):
-    """One op received tensors on two devices."""
 
 
 class Context:
@@ -171,19 +164,12 @@ class Function:
 
 
 def _device_mismatch(cls, args):
-    from .tensor import Tensor
-
-    desc = ", ".join(f"{tuple(a.shape)} on {a.device}" for a in args if isinstance(a, Tensor))
-    raise DeviceMismatchError(
-        f"{cls.__name__}: expected all tensors on one device, got {desc}. Move them with .to(device) first; "
-        "tinygrad_dnn never copies between devices silently.")
+    raise_device_mismatch(cls.__name__, [("", tuple(a.shape), a.device) for a in args if isinstance(a, Tensor)])
 
 
 def _check_finite(opname, phase, data, backend, args):
     xp = backend.xp
     if data.dtype in (xp.float32, xp.float64) and bool(xp.any(xp.isnan(data))):
-        from .tensor import Tensor
-
         shapes = [tuple(a.shape) for a in args if isinstance(a, Tensor)]
         raise FloatingPointError(
             f"anomaly detection: {opname} produced NaN in its {phase} pass (input shapes {shapes}, "
@@ -255,80 +241,34 @@ def _sum_to(g, shape):
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
-    if axes:
-        g = g.sum(dim=axes, keepdim=True)
-    if lead or g._data.shape != shape:
-        g = g.reshape(shape)
-    return g
+    stretched = tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if not stretched:  # only leading dims were added: one sum gives the shape
+        return g.sum(dim=tuple(range(lead))) if lead else g.reshape(shape)
+    g = g.sum(dim=tuple(range(lead)) + stretched, keepdim=True)
+    return g.reshape(shape) if lead else g
 
 
 def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumulate=True):
-    """Propagate ``root_grads`` from ``roots`` through the graph.
+    """Propagate ``root_grads`` from ``roots`` through the graph: the whole reverse pass.
 
-    accumulate=True adds into leaves' ``.grad`` (``backward``); ``capture`` maps node/leaf ids to
-    a slot in a result dict (``grad``).
+    Each node, in reverse topological order, takes the sum of the gradients its consumers sent,
+    calls its Function's ``backward`` and sends one gradient to each input: to another node, or to a
+    leaf (``_Leaves.receive``). accumulate=True adds into leaves' ``.grad`` (``backward``); ``capture``
+    maps node/leaf ids to a slot in the returned dict (``grad``).
     """
-    from .tensor import Tensor
-
-    grads = {}
-    captured = {}
-    leaf_roots = []
-    for r, g in zip(roots, root_grads):
-        if r.grad_fn is None:
-            leaf_roots.append((r, g))
-        else:
-            prev = grads.get(r.grad_fn)
-            grads[r.grad_fn] = g if prev is None else prev + g
-    order = _topo_order([r.grad_fn for r in roots if r.grad_fn is not None])
-    handed = set()  # ids of arrays already stored in some leaf's .grad in this pass
-
-    def to_leaf(leaf, g):
-        if g._data.dtype != leaf._data.dtype:  # as torch's engine: a gradient takes its input's dtype
-            g = g.to(leaf.dtype)
-        if _leaf_hooks:
-            hooks = leaf_hooks_for(leaf)
-            if hooks:
-                g = _run_hooks(hooks, g)
-        if capture is not None:
-            if id(leaf) in capture:
-                prev = captured.get(id(leaf))
-                captured[id(leaf)] = g if prev is None else prev + g
-            if not accumulate:
-                return
-        if leaf.grad is None:
-            if not create_graph:
-                # .grad must own its array: users zero it in place, and a view could alias
-                # another leaf's gradient or a broadcast (read-only) array.
-                if id(g._data) in handed or not g.backend.owns(g._data):
-                    g = Tensor._from_array(g.backend.xp.asarray(g._data, copy=True), g.backend)
-                else:
-                    g = g.detach()
-                handed.add(id(g._data))
-            leaf.grad = g
-        elif create_graph:
-            leaf.grad = leaf.grad + g
-        else:
-            leaf.grad._data = leaf.grad._data + g._data
-
+    grads, leaves = {}, _Leaves(capture, accumulate, create_graph)
     with grad_mode.set_grad_enabled(create_graph):
-        for leaf, g in leaf_roots:
-            to_leaf(leaf, g)
-        for node in order:
+        for r, g in zip(roots, root_grads):
+            if r.grad_fn is None:
+                leaves.receive(r, g)
+            else:
+                _add(grads, r.grad_fn, g)
+        for node in _topo_order([r.grad_fn for r in roots if r.grad_fn is not None]):
             g = grads.pop(node, None)
             if g is None:
                 continue
-            if node._hooks:
-                g = _run_hooks(node._hooks, g)
-            if node._retained is not None:
-                t = node._retained()
-                if t is not None:
-                    if t.grad is None and not create_graph and (g._view is not None or not g.backend.owns(g._data)):
-                        g = Tensor._from_array(g.backend.xp.asarray(g._data, copy=True), g.backend)  # its own memory
-                    t.grad = g if t.grad is None else t.grad + g
-            if capture is not None and id(node) in capture:
-                prev = captured.get(id(node))
-                captured[id(node)] = g if prev is None else prev + g
+            if node._hooks or node._retained is not None or capture is not None:
+                g = _node_extras(node, g, create_graph, leaves)
             in_grads = node.fn.backward(node, g)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
@@ -337,29 +277,96 @@ def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumul
             for nxt, shape, gi in zip(node.next, node.in_shapes, in_grads):
                 if nxt is None or gi is None:
                     continue
-                if not isinstance(gi, Tensor):
-                    raise TypeError(f"{node.name()}: backward must return Tensors or None, got {type(gi).__name__}")
-                if gi._data.shape != shape:
-                    gi = _sum_to(gi, shape)
-                if _anomaly[0]:
-                    _check_finite(node.fn.__name__, "backward", gi._data, gi.backend, ())
+                gi = _input_grad(node, gi, shape)
                 if type(nxt) is Context:
-                    prev = grads.get(nxt)
-                    grads[nxt] = gi if prev is None else prev + gi
+                    _add(grads, nxt, gi)
                 else:
-                    to_leaf(nxt, gi)
+                    leaves.receive(nxt, gi)
             if not retain_graph:
-                node._saved = ()
-                node._out = None
-                node.next = ()
-                node._freed = True
-    return captured
+                _free(node)
+    return leaves.captured
+
+
+def _add(grads, key, g):
+    """Sum the gradients arriving at one node (a node used twice gets both)."""
+    prev = grads.get(key)
+    grads[key] = g if prev is None else prev + g
+
+
+def _input_grad(node, gi, shape):
+    """Check one gradient ``backward`` returned and sum it down to its input's shape (un-broadcasting)."""
+    if not isinstance(gi, Tensor):
+        raise TypeError(f"{node.name()}: backward must return Tensors or None, got {type(gi).__name__}")
+    if gi._data.shape != shape:
+        gi = _sum_to(gi, shape)
+    if _anomaly[0]:
+        _check_finite(node.fn.__name__, "backward", gi._data, gi.backend, ())
+    return gi
+
+
+def _free(node):
+    """Drop what a node saved for backward (``retain_graph=False``); a second pass raises GradGraphError."""
+    node._saved = ()
+    node._out = None
+    node.next = ()
+    node._freed = True
+
+
+def _node_extras(node, g, create_graph, leaves):
+    """The rarely used parts of visiting a node: its hooks, ``retain_grad`` and ``grad(inputs=...)`` capture."""
+    if node._hooks:
+        g = _run_hooks(node._hooks, g)
+    if node._retained is not None:
+        t = node._retained()
+        if t is not None:
+            if t.grad is None and not create_graph and (g._view is not None or not g.backend.owns(g._data)):
+                g = _own(g)
+            t.grad = g if t.grad is None else t.grad + g
+    if leaves.capture is not None and id(node) in leaves.capture:
+        _add(leaves.captured, id(node), g)
+    return g
+
+
+def _own(g):
+    """``g`` with its own memory (``.grad`` is zeroed in place by users, so it must not alias anything)."""
+    return Tensor._from_array(g.backend.xp.asarray(g._data, copy=True), g.backend)
+
+
+class _Leaves:
+    """Where gradients reaching leaves go: ``.grad`` (accumulated) and/or the ``capture`` slots."""
+
+    def __init__(self, capture, accumulate, create_graph):
+        self.capture, self.accumulate, self.create_graph = capture, accumulate, create_graph
+        self.captured = {}
+        self.handed = set()  # ids of arrays already stored in some leaf's .grad in this pass
+
+    def receive(self, leaf, g):
+        if g._data.dtype != leaf._data.dtype:  # as torch's engine: a gradient takes its input's dtype
+            g = g.to(leaf.dtype)
+        if _leaf_hooks:
+            hooks = leaf_hooks_for(leaf)
+            if hooks:
+                g = _run_hooks(hooks, g)
+        if self.capture is not None:
+            if id(leaf) in self.capture:
+                _add(self.captured, id(leaf), g)
+            if not self.accumulate:
+                return
+        if leaf.grad is None:
+            if not self.create_graph:
+                # .grad must own its array: users zero it in place, and a view could alias
+                # another leaf's gradient or a broadcast (read-only) array.
+                g = _own(g) if id(g._data) in self.handed or not g.backend.owns(g._data) else g.detach()
+                self.handed.add(id(g._data))
+            leaf.grad = g
+        elif self.create_graph:
+            leaf.grad = leaf.grad + g
+        else:
+            leaf.grad._data = leaf.grad._data + g._data
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (``torch.autograd.backward``)."""
-    from .tensor import Tensor
-
     if isinstance(tensors, Tensor):
         tensors = [tensors]
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
@@ -373,8 +380,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 def _prepare_roots(tensors, grad_tensors, who):
-    from .tensor import Tensor
-
     roots, gs = [], []
     for t, g in zip(tensors, grad_tensors):
         if not t.requires_grad:
@@ -396,7 +401,7 @@ def _prepare_roots(tensors, grad_tensors, who):
             if tuple(g.shape) != tuple(t.shape):
                 raise RuntimeError(f"{who}: gradient has shape {tuple(g.shape)} but the output has shape {tuple(t.shape)}")
             if g.backend is not t.backend:
-                raise DeviceMismatchError(f"{who}: gradient on {g.device} but output on {t.device}")
+                raise_device_mismatch(who, [("output", tuple(t.shape), t.device), ("gradient", tuple(g.shape), g.device)])
             if g._data.dtype != t._data.dtype:  # as torch: the gradient takes the output's dtype,
                 g = g.to(t.dtype)               # so every .grad keeps its leaf's dtype
         roots.append(t)
@@ -409,8 +414,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
     With ``create_graph=True`` the result is differentiable again (for Hessian-vector products).
     """
-    from .tensor import Tensor
-
     if isinstance(outputs, Tensor):
         outputs = [outputs]
     single = isinstance(inputs, Tensor)

@@ -7,6 +7,9 @@ from __future__ import annotations
 import builtins
 
 from . import dtype as _dt
+from .errors import check_broadcast, raise_device_mismatch
+from .ops import activation as Act
+from .ops import arith as A
 from .ops import elementwise as E
 from .ops import linalg as L
 
@@ -46,11 +49,9 @@ class MathMethods:
         """
         if isinstance(other, Tensor):
             if other.backend is not self.backend:
-                from .function import _device_mismatch
-
-                _device_mismatch(type(_OPNAMES.get(op, op), (), {}), (self, other))
-            if other._data.shape != self._data.shape:
-                _check_broadcast(op, self._data.shape, other._data.shape)
+                raise_device_mismatch(_OPNAMES.get(op, op), [("", tuple(a.shape), a.device) for a in (self, other)])
+            if other._data.shape != self._data.shape and op != "matmul":
+                check_broadcast(_OPNAMES.get(op, op), self._data.shape, other._data.shape)
             if other._data.dtype != self._data.dtype:
                 d = _dt.result_dtype_tensors(self.dtype, self._data.ndim, other.dtype, other._data.ndim)
                 a = self if self.dtype is d else self.to(d)
@@ -75,53 +76,53 @@ class MathMethods:
     def __add__(self, o):
         a, b = self._coerce(o, "add")
         try:
-            return E.Add.apply(a, b)
+            return A.Add.apply(a, b)
         except TypeError as e:  # bool + bool is logical or (as torch)
             return _bool_arith("add", a, b, e)
 
     def __radd__(self, o):
         a, b = self._coerce(o, "add")
         try:
-            return E.Add.apply(b, a)
+            return A.Add.apply(b, a)
         except TypeError as e:
             return _bool_arith("add", a, b, e)
 
     def __sub__(self, o):
         _check_sub(self, o)
         a, b = self._coerce(o, "sub")
-        return E.Sub.apply(a, b)
+        return A.Sub.apply(a, b)
 
     def __rsub__(self, o):
         _check_sub(self, o)
         a, b = self._coerce(o, "sub")
-        return E.Sub.apply(b, a)
+        return A.Sub.apply(b, a)
 
     def __mul__(self, o):
         a, b = self._coerce(o, "mul")
         try:
-            return E.Mul.apply(a, b)
+            return A.Mul.apply(a, b)
         except TypeError as e:  # bool * bool is logical and (as torch)
             return _bool_arith("mul", a, b, e)
 
     def __rmul__(self, o):
         a, b = self._coerce(o, "mul")
         try:
-            return E.Mul.apply(b, a)
+            return A.Mul.apply(b, a)
         except TypeError as e:
             return _bool_arith("mul", a, b, e)
 
     def __truediv__(self, o):
         """True division: integer and bool operands divide in the default float dtype (as torch)."""
         a, b = _to_float_pair(*self._coerce(o, "div"))
-        return E.Div.apply(a, b)
+        return A.Div.apply(a, b)
 
     def __rtruediv__(self, o):
         a, b = _to_float_pair(*self._coerce(o, "div"))
-        return E.Div.apply(b, a)
+        return A.Div.apply(b, a)
 
     def __neg__(self):
         try:
-            return E.Neg.apply(self)
+            return A.Neg.apply(self)
         except TypeError:
             if self.dtype is not _dt.bool_:
                 raise
@@ -137,7 +138,7 @@ class MathMethods:
         if isinstance(b, Tensor):
             if a.dtype is _dt.bool_:
                 raise NotImplementedError("pow: not implemented for two bool tensors (as torch); convert with .long()")
-            return E.Pow.apply(a, b)
+            return A.Pow.apply(a, b)
         d = a.dtype
         if not d.is_floating_point:
             if d is _dt.bool_:  # bool ** bool stays bool: x ** True = x, x ** False = True
@@ -145,11 +146,11 @@ class MathMethods:
             if b < 0:
                 raise RuntimeError(f"pow: integers to negative integer powers are not allowed ({d} ** {b}, "
                                    "as torch); use a float tensor (x.float() ** p)")
-        return E.PowScalar.apply(a, b)
+        return A.PowScalar.apply(a, b)
 
     def __rpow__(self, o):
         a, b = self._coerce(o, "pow")
-        return E.Pow.apply(b, a)
+        return A.Pow.apply(b, a)
 
     def __mod__(self, o):
         """Remainder with the sign of the divisor (Python's %, torch.remainder)."""
@@ -317,15 +318,15 @@ class MathMethods:
 
     cos = _float_unary(E.Cos, "cos", "Cosine.")
 
-    tanh = _float_unary(E.Tanh, "tanh", "Hyperbolic tangent.")
+    tanh = _float_unary(Act.Tanh, "tanh", "Hyperbolic tangent.")
 
-    sigmoid = _float_unary(E.Sigmoid, "sigmoid", "1 / (1 + e^-x), computed stably.")
+    sigmoid = _float_unary(Act.Sigmoid, "sigmoid", "1 / (1 + e^-x), computed stably.")
 
     def relu(self):
-        return E.Relu.apply(self)
+        return Act.Relu.apply(self)
 
     def square(self):
-        return E.PowScalar.apply(self, 2)
+        return A.PowScalar.apply(self, 2)
 
     def reciprocal(self):
         return 1.0 / self
@@ -415,17 +416,10 @@ class MathMethods:
         return E.Minimum.apply(a, b)
 
 
+# Operators (+, -, *, /, **, @, comparisons) have no name the user typed: their errors name the Function
+# (as grad_fn does: AddBackward). See autograd/errors.py for the naming convention.
 _OPNAMES = {"add": "Add", "sub": "Sub", "mul": "Mul", "div": "Div", "pow": "Pow", "matmul": "MatMul",
              "maximum": "Maximum", "minimum": "Minimum", "compare": "Compare", "where": "Where"}
-
-
-def _check_broadcast(op, a, b):
-    if op == "matmul":
-        return
-    for x, y in zip(reversed(a), reversed(b)):
-        if x != y and x != 1 and y != 1:
-            raise ValueError(f"{_OPNAMES.get(op, op)}: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together "
-                             f"(sizes {x} and {y} differ and neither is 1). Reshape or unsqueeze one operand.")
 
 
 # ---------------------------------------------------------------- dtype-aware helpers of the binary ops
@@ -487,8 +481,8 @@ def _div_mod(op, a, b):
         if op == "floor_divide":
             return _wrap(E._d(a) // E._d(b), ref.backend)
     if op == "remainder":
-        return E.Remainder.apply(a, b)
-    return E.FloorDivide.apply(a, b)
+        return A.Remainder.apply(a, b)
+    return A.FloorDivide.apply(a, b)
 
 
 def _clamp_tensor(x, lo, hi):

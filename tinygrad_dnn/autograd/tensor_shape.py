@@ -7,6 +7,7 @@ import builtins
 
 from . import dtype as _dt
 from . import views as _views
+from .errors import check_same_device
 from .grad_mode import _grad_enabled
 from .ops import index as I
 from .ops import reduce as R
@@ -217,9 +218,7 @@ class ShapeMethods:
             key = key + (Ellipsis,)
         if isinstance(value, Tensor):
             if value.backend is not self.backend:
-                from .function import _device_mismatch
-
-                _device_mismatch(type("SetItem", (), {}), (self, value))
+                check_same_device("setitem", tensor=self, value=value)
         elif not isinstance(value, (builtins.int, builtins.float, builtins.bool)):
             from .creation import tensor
 
@@ -314,7 +313,7 @@ def _normalize_key(t, key):
             k = tensor(k, device=t.device)
         if isinstance(k, Tensor):
             if k.backend is not t.backend:
-                raise RuntimeError(f"getitem: index on {k.device} but tensor on {t.device}")
+                check_same_device("getitem", tensor=t, index=k)
             advanced = True
             if k.dtype is _dt.bool_:
                 out.extend(xp.nonzero(k._data))

@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 
 from ..autograd import creation as C
+from ..autograd import joining as J
+from ..autograd.errors import check_same_device
 from ..autograd.ops.rnn import _GATES, _recurrence
 from ..autograd.tensor import Tensor
 from . import functional as F
@@ -40,7 +42,7 @@ def _check_float_input(name, x, w):
         raise ValueError(f"{name}: input dtype ({x.dtype}) does not match weight dtype ({w.dtype}). Convert input: "
                          f"input.to({w.dtype}), or convert model: model.to({x.dtype})")
     if x.backend is not w.backend:
-        raise RuntimeError(f"{name}: input on {x.device} but weights on {w.device}; move one with .to(device)")
+        check_same_device(name, input=x, weights=w)
 
 
 # ----------------------------------------------------------------------------- layers
@@ -178,12 +180,12 @@ class RNNBase(Module):
                 outs.append(out)
                 h_n.append(hn)
                 c_n.append(cn)
-            layer_in = outs[0] if dirs == 1 else C.cat(outs, -1)
+            layer_in = outs[0] if dirs == 1 else J.cat(outs, -1)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 layer_in = F.dropout(layer_in, self.dropout, True)
         output = layer_in
-        h_n = C.stack(h_n)
-        c_n = C.stack(c_n) if lstm else None
+        h_n = J.stack(h_n)
+        c_n = J.stack(c_n) if lstm else None
         if not batched:
             output, h_n = output.squeeze(1), h_n.squeeze(1)
             c_n = c_n.squeeze(1) if lstm else None

@@ -25,7 +25,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
 
 def parameters_to_vector(parameters):
     """Concatenate the flattened parameters into one vector (differentiable)."""
-    from ..autograd.creation import cat
+    from ..autograd.joining import cat
 
     return cat([p.reshape(-1) for p in parameters])
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from ..function import Function
-from . import elementwise as E
+from . import activation as Act
 
 _BCE_EPS = 1e-12  # PyTorch's EPSILON in binary_cross_entropy_backward
 
@@ -70,5 +70,5 @@ class BCEWithLogits(Function):
         if need[0]:
             gx = ((t + 1.0 - y) * x.sigmoid() - t) * g
         if need[1]:  # log_sigmoid(-x) - p log_sigmoid(x)
-            gy = (pw * E.Softplus.apply(-x, 1.0, math.inf) - E.Softplus.apply(x, 1.0, math.inf)) * g
+            gy = (pw * Act.Softplus.apply(-x, 1.0, math.inf) - Act.Softplus.apply(x, 1.0, math.inf)) * g
         return gx, gy, None

@@ -13,23 +13,16 @@ One fused op (``Normalize``) does the training-mode math. Its backward, with M e
 
     dx = invstd * (gh - mean(gh) - xhat * mean(gh * xhat)),  gh = g * w,   dw = sum g * xhat,  db = sum g
 
-is computed on arrays for a plain backward and with Tensor ops (recomputing the statistics from x)
-under ``create_graph``, so double backward is exact. In evaluation mode batch/instance norm use the
+is the forward of ``NormalizeGrad`` (array math on the saved statistics), whose own backward is
+differentiable, so every order of derivative is exact without a grad-mode branch. In evaluation mode batch/instance norm use the
 running statistics, a fixed affine map written with Tensor ops. Running statistics are updated in
 place outside the autograd graph: running = (1 - momentum) running + momentum batch_stat, the
 variance unbiased (M / (M - 1)), as PyTorch.
 """
 from __future__ import annotations
 
-from .. import function as _function
+from .. import dtype as _dtype
 from ..function import Function
-from ..grad_mode import _grad_enabled
-
-
-def _wshape_dims(x_shape, w_shape):
-    """Dims of x over which a parameter of (right-aligned, broadcastable) ``w_shape`` is shared."""
-    lead = len(x_shape) - len(w_shape)
-    return tuple(range(lead)) + tuple(lead + i for i, s in enumerate(w_shape) if s == 1 and x_shape[lead + i] != 1)
 
 
 class Normalize(Function):
@@ -64,41 +57,81 @@ class Normalize(Function):
     def backward(ctx, g):
         x, w, b = ctx.saved_tensors
         need = ctx.needs_input_grad
-        dims, eps = ctx.dims, ctx.eps
-        shape = x._data.shape
-        if not _grad_enabled[0]:  # plain backward: array math on the saved xhat / invstd
-            be = g.backend
-            xp = be.xp
-            gd = g._data
-            xhat = ctx.xhat
-            if gd.dtype != xhat.dtype:  # float16: the gradient math in float32, as the forward
-                gd = xp.astype(gd, xhat.dtype)
-            gx = gw = gb = None
-            if need[0]:
-                gh = gd * w._data if w is not None else gd
-                gx = ctx.invstd * (gh - xp.mean(gh, axis=dims, keepdims=True)
-                                   - xhat * xp.mean(gh * xhat, axis=dims, keepdims=True))
-                gx = _function._wrap(_cast(xp, gx, x._data.dtype), be)
-            if need[1]:
-                gw = _reduce_to(xp, gd * xhat, shape, w._data.shape)
-                gw = _function._wrap(_cast(xp, gw, w._data.dtype), be)
-            if need[2]:
-                gb = _function._wrap(_cast(xp, _reduce_to(xp, gd, shape, b._data.shape), b._data.dtype), be)
-            return gx, gw, gb, None, None, None
-        # create_graph: the same formulas as Tensor ops, statistics recomputed from x (differentiable)
-        mean = x.mean(dim=dims, keepdim=True)
-        xc = x - mean
-        invstd = ((xc * xc).mean(dim=dims, keepdim=True) + eps).rsqrt()
-        xhat = xc * invstd
-        gx = gw = gb = None
+        if g._data.dtype != ctx.xhat.dtype:  # float16: the gradient math in float32, as the forward
+            g = g.to(_dtype.dtype_of(ctx.xhat.dtype))
+        saved = (ctx.xhat, ctx.invstd)
+        gx = NormalizeGrad.apply(x, g * w if w is not None else g, ctx.dims, ctx.eps, saved) if need[0] else None
+        gw = g * Standardize.apply(x, ctx.dims, ctx.eps, saved) if need[1] else None
+        return gx, gw, (g if need[2] else None), None, None, None  # dw, db of x's shape: the engine sums
+
+
+class Standardize(Function):
+    """xhat = (x - mean) / sqrt(var + eps), statistics over ``dims``;  dxhat/dx applied to g is
+    NormalizeGrad(x, g) = invstd (g - mean(g) - xhat mean(g xhat)).
+
+    ``saved`` optionally gives the (xhat, invstd) arrays already computed (by ``Normalize``'s forward).
+    """
+
+    @staticmethod
+    def forward(ctx, x, dims, eps, saved=None):
+        if saved is None:
+            xp = x.backend.xp
+            _, var, xc = _stats(xp, x._data, dims)
+            invstd = 1.0 / xp.sqrt(var + eps)
+            saved = (xc * invstd, invstd)
+        ctx.save_for_backward(x)
+        ctx.dims, ctx.eps, ctx.stats = dims, eps, saved
+        return saved[0] + 0.0  # never hand out the saved xhat itself
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return NormalizeGrad.apply(x, g, ctx.dims, ctx.eps, ctx.stats), None, None, None
+
+
+class NormalizeGrad(Function):
+    """gx = invstd (gh - mean(gh) - xhat mean(gh xhat)) (the input gradient of Normalize for gh = g w);
+    with u the incoming gradient, dL/dgh = NormalizeGrad(x, u) (the map is symmetric) and
+    dL/dx = -invstd (mean(u gx) xhat + mean(gh xhat) NormalizeGrad(x, u) + mean(u xhat) gx).
+
+    The forward is array math on the saved statistics; the backward is Tensor ops and Functions, so
+    every order of derivative is exact (Chainer's pattern: no grad-mode branch).
+    """
+
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, gh, dims, eps, saved):
+        xp = x.backend.xp
+        xhat, invstd = saved
+        gd = gh._data
+        if gd.dtype != xhat.dtype:
+            gd = xp.astype(gd, xhat.dtype)
+        gx = invstd * (gd - xp.mean(gd, axis=dims, keepdims=True)
+                       - xhat * xp.mean(gd * xhat, axis=dims, keepdims=True))
+        ctx.save_for_backward(x, gh)
+        ctx.dims, ctx.eps, ctx.stats = dims, eps, saved
+        return _cast(xp, gx, x._data.dtype)
+
+    @staticmethod
+    def backward(ctx, u):
+        x, gh = ctx.saved_tensors
+        dims, eps, saved = ctx.dims, ctx.eps, ctx.stats
+        need = ctx.needs_input_grad
+        nu = NormalizeGrad.apply(x, u, dims, eps, saved)
+        gx_x = None
         if need[0]:
-            gh = g * w if w is not None else g
-            gx = invstd * (gh - gh.mean(dim=dims, keepdim=True) - xhat * (gh * xhat).mean(dim=dims, keepdim=True))
-        if need[1]:
-            gw = _reduce_tensor(g * xhat, shape, tuple(w.shape))
-        if need[2]:
-            gb = _reduce_tensor(g, shape, tuple(b.shape))
-        return gx, gw, gb, None, None, None
+            xh = Standardize.apply(x, dims, eps, saved)
+            xf = x if x._data.dtype == saved[0].dtype else x.to(xh.dtype)
+            xc = xf - xf.mean(dim=dims, keepdim=True)
+            invstd = ((xc * xc).mean(dim=dims, keepdim=True) + eps).rsqrt()
+            gx = ctx.output()
+            gx_x = -invstd * ((u * gx).mean(dim=dims, keepdim=True) * xh
+                              + (gh * xh).mean(dim=dims, keepdim=True) * nu
+                              + (u * xh).mean(dim=dims, keepdim=True) * gx)
+            if gx_x.dtype != x.dtype:
+                gx_x = gx_x.to(x.dtype)
+        return gx_x, (nu if need[1] else None), None, None, None
 
 
 def _cast(xp, a, dtype):
@@ -114,15 +147,3 @@ def _stats(xp, a, dims):
     xc = a - mean
     var = xp.mean(xc * xc, axis=dims, keepdims=True)
     return mean, var, xc
-
-
-def _reduce_to(xp, a, x_shape, w_shape):
-    red = _wshape_dims(x_shape, w_shape)
-    s = xp.sum(a, axis=red, keepdims=True) if red else a
-    return xp.reshape(s, w_shape)
-
-
-def _reduce_tensor(t, x_shape, w_shape):
-    red = _wshape_dims(x_shape, w_shape)
-    s = t.sum(dim=red, keepdim=True) if red else t
-    return s.reshape(w_shape)

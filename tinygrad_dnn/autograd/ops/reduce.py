@@ -222,7 +222,7 @@ class Prod(Function):
         if x._data.ndim == 0:
             dims = ()
         ctx.save_for_backward(x)
-        ctx.dims, ctx.shape, ctx.keepdim, ctx.whole = dims, x._data.shape, keepdim, whole
+        ctx.dims, ctx.shape, ctx.whole = dims, x._data.shape, whole
         return x.backend.xp.prod(x._data, axis=dims, keepdims=keepdim)
 
     @staticmethod
@@ -288,7 +288,7 @@ def _prod_of_others(x, dims):
     flat = xt.reshape(tuple(shape[i] for i in rest) + (1, n)).expand(tuple(shape[i] for i in rest) + (n, n))
     xp = x.backend.xp
     eye = _const(x, xp.eye(n, dtype=xp.bool, device=x.backend.device))
-    from ..creation import where
+    from ..joining import where
 
     others = where(eye, 1.0, flat).prod(dim=-1)  # (rest..., n): row i = all but x_i
     others = others.reshape(tuple(shape[i] for i in rest) + tuple(shape[d] for d in dims))
@@ -323,7 +323,7 @@ class Norm2(Function):
         zero = y._data == 0
         if not bool(x.backend.xp.any(zero)):
             return g.reshape(kshape) * (x / y), None, None
-        from ..creation import where
+        from ..joining import where
 
         zero = _const(y, zero)  # x / 1 where y = 0, then 0: no 0/0 in this or higher derivatives
         return g.reshape(kshape) * where(zero, 0.0, x / where(zero, 1.0, y)), None, None

@@ -11,8 +11,8 @@ How it is computed (speed and backprop through time):
 """
 from __future__ import annotations
 
-from .. import creation as C
 from .. import function as _function
+from .. import joining as J
 from ..function import Function
 from ..grad_mode import _grad_enabled
 
@@ -86,14 +86,14 @@ class _TensorOps(_ArrayOps):
         return (h > 0).to(like.dtype)
 
     def cat(self, parts):
-        return C.cat(parts, -1)
+        return J.cat(parts, -1)
 
     def lstm_gate_slopes(self, s, g, H):
         d = s * (1.0 - s)
-        return C.cat([d[:, :2 * H], 1.0 - g * g, d[:, 3 * H:]], -1)
+        return J.cat([d[:, :2 * H], 1.0 - g * g, d[:, 3 * H:]], -1)
 
     def stack(self, parts):
-        return C.stack(parts)
+        return J.stack(parts)
 
     def step(self, a, t):
         return a[t]

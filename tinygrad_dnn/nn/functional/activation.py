@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import math
 
-from ...autograd.ops import elementwise as E
+from ...autograd.joining import where
+from ...autograd.ops import activation as Act
 from ...autograd.tensor import Tensor
+from ...autograd.views import apply_inplace
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "softplus", "silu",
            "mish", "hardtanh", "softsign", "logsigmoid", "softmax", "log_softmax", "softmin", "prelu",
@@ -23,8 +25,6 @@ def _t(x, fn):
 def _inplace(x, fn, *args):
     """``inplace=True``: compute ``fn(x, *args)`` and write it into ``x``, recorded in the graph (see
     autograd/views.py); raises, as PyTorch, on a leaf that requires grad."""
-    from ...autograd.views import apply_inplace
-
     return apply_inplace(_t(x, fn.__name__), fn.__name__ + "_", lambda s: fn(s, *args))
 
 
@@ -39,28 +39,28 @@ def relu6(x, inplace=False):
     """min(max(x, 0), 6)."""
     if inplace:
         return _inplace(x, relu6)
-    return E.Hardtanh.apply(_t(x, "relu6"), 0.0, 6.0)  # gradient 0 at 0 and 6, as PyTorch
+    return Act.Hardtanh.apply(_t(x, "relu6"), 0.0, 6.0)  # gradient 0 at 0 and 6, as PyTorch
 
 
 def leaky_relu(x, negative_slope=0.01, inplace=False):
     """x if x > 0 else negative_slope * x."""
     if inplace:
         return _inplace(x, leaky_relu, negative_slope)
-    return E.LeakyRelu.apply(_t(x, "leaky_relu"), float(negative_slope))
+    return Act.LeakyRelu.apply(_t(x, "leaky_relu"), float(negative_slope))
 
 
 def elu(x, alpha=1.0, inplace=False):
     """x if x > 0 else alpha (e^x - 1)."""
     if inplace:
         return _inplace(x, elu, alpha)
-    return E.Elu.apply(_t(x, "elu"), float(alpha))
+    return Act.Elu.apply(_t(x, "elu"), float(alpha))
 
 
 def selu(x, inplace=False):
     """scale * elu(x, alpha) with alpha = 1.6733, scale = 1.0507 (Klambauer et al., 2017)."""
     if inplace:
         return _inplace(x, selu)
-    return E.Elu.apply(_t(x, "selu"), 1.6732632423543772848170429916717) * 1.0507009873554804934193349852946
+    return Act.Elu.apply(_t(x, "selu"), 1.6732632423543772848170429916717) * 1.0507009873554804934193349852946
 
 
 def gelu(x, approximate="none"):
@@ -69,8 +69,8 @@ def gelu(x, approximate="none"):
     _t(x, "gelu")
     if approximate in ("none", "tanh"):
         if x.dtype.itemsize < 4:  # float16: in float32 and rounded once, as PyTorch (x^3 overflows float16 at 41)
-            return E.Gelu.apply(x.float(), approximate).to(x.dtype)
-        return E.Gelu.apply(x, approximate)
+            return Act.Gelu.apply(x.float(), approximate).to(x.dtype)
+        return Act.Gelu.apply(x, approximate)
     raise ValueError(f"F.gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
@@ -85,32 +85,32 @@ def tanh(x):
 
 def softplus(x, beta=1.0, threshold=20.0):
     """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (as PyTorch)."""
-    return E.Softplus.apply(_t(x, "softplus"), float(beta), float(threshold))
+    return Act.Softplus.apply(_t(x, "softplus"), float(beta), float(threshold))
 
 
 def logsigmoid(x):
     """log sigmoid(x) = -softplus(-x), stable for large |x|."""
-    return -E.Softplus.apply(-_t(x, "logsigmoid"), 1.0, math.inf)
+    return -Act.Softplus.apply(-_t(x, "logsigmoid"), 1.0, math.inf)
 
 
 def silu(x, inplace=False):
     """x * sigmoid(x) (swish)."""
     if inplace:
         return _inplace(x, silu)
-    return E.Silu.apply(_t(x, "silu"))
+    return Act.Silu.apply(_t(x, "silu"))
 
 
 def mish(x, inplace=False):
     """x * tanh(softplus(x))."""
     if inplace:
         return _inplace(x, mish)
-    return E.Mish.apply(_t(x, "mish"))
+    return Act.Mish.apply(_t(x, "mish"))
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
     if inplace:
         return _inplace(x, hardtanh, min_val, max_val)
-    return E.Hardtanh.apply(_t(x, "hardtanh"), float(min_val), float(max_val))  # gradient 0 at the bounds
+    return Act.Hardtanh.apply(_t(x, "hardtanh"), float(min_val), float(max_val))  # gradient 0 at the bounds
 
 
 def softsign(x):
@@ -157,8 +157,6 @@ def prelu(x, weight):
         weight = weight.reshape((n,) + (1,) * (x.ndim - 2))
     else:
         weight = weight.reshape(())
-    from ...autograd.creation import where
-
     # x > 0 ? x : w x, as PyTorch's kernel: nan takes the w x side (gradient w, not 1), prelu(-0.0) = -0.0
     return where(x > 0, x, weight * x)
 

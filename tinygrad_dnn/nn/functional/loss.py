@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import math
 
+from ...autograd.errors import check_same_device
 from ...autograd.grad_mode import _grad_enabled
+from ...autograd.joining import where
+from ...autograd.ops import activation as Act
 from ...autograd.ops import elementwise as E
 from ...autograd.ops.loss import BCEWithLogits, BinaryCrossEntropy
 from ...autograd.tensor import Tensor, _wrap
@@ -44,7 +47,7 @@ def _check_pair(input, target, fn, float_target=True):
     if not input.dtype.is_floating_point:
         raise TypeError(f"{fn}: input must be floating point, got {input.dtype} (shape {tuple(input.shape)})")
     if input.backend is not target.backend:
-        raise RuntimeError(f"{fn}: input on {input.device} but target on {target.device}; move one with .to(device)")
+        check_same_device(fn, input=input, target=target)
     if float_target and target.dtype is not input.dtype:
         target = target.to(input.dtype)
     return input, target
@@ -52,51 +55,47 @@ def _check_pair(input, target, fn, float_target=True):
 
 def mse_loss(input, target, reduction="mean"):
     """(x - y)^2, reduced."""
-    _check_reduction(reduction, "mse_loss")
-    input, target = _check_pair(input, target, "mse_loss")
+    _check_reduction(reduction, "F.mse_loss")
+    input, target = _check_pair(input, target, "F.mse_loss")
     d = input - target
-    return _reduce(d * d, reduction, "mse_loss")
+    return _reduce(d * d, reduction, "F.mse_loss")
 
 
 def l1_loss(input, target, reduction="mean"):
     """|x - y|, reduced."""
-    _check_reduction(reduction, "l1_loss")
-    input, target = _check_pair(input, target, "l1_loss")
-    return _reduce((input - target).abs(), reduction, "l1_loss")
+    _check_reduction(reduction, "F.l1_loss")
+    input, target = _check_pair(input, target, "F.l1_loss")
+    return _reduce((input - target).abs(), reduction, "F.l1_loss")
 
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     """0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta, with d = x - y (beta = 0 gives L1)."""
-    _check_reduction(reduction, "smooth_l1_loss")
+    _check_reduction(reduction, "F.smooth_l1_loss")
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
-    input, target = _check_pair(input, target, "smooth_l1_loss")
+        raise ValueError(f"F.smooth_l1_loss: beta must be >= 0, got {beta}")
+    input, target = _check_pair(input, target, "F.smooth_l1_loss")
     d = input - target
     a = d.abs()
     if beta == 0:
-        return _reduce(a, reduction, "smooth_l1_loss")
-    from ...autograd.creation import where
-
+        return _reduce(a, reduction, "F.smooth_l1_loss")
     small = _wrap(a.backend.xp.logical_not(a._data >= beta), a.backend)  # nan on the quadratic side, as torch
     ds = where(small, d, 0.0)  # d only where it is used: an infinite d gives no inf * 0 = nan in the backward
     loss = where(small, (0.5 / beta) * ds * ds, a - 0.5 * beta)
-    return _reduce(loss, reduction, "smooth_l1_loss")
+    return _reduce(loss, reduction, "F.smooth_l1_loss")
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
     """0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta)  (= delta * smooth_l1 with beta = delta)."""
-    _check_reduction(reduction, "huber_loss")
+    _check_reduction(reduction, "F.huber_loss")
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
-    input, target = _check_pair(input, target, "huber_loss")
-    from ...autograd.creation import where
-
+        raise ValueError(f"F.huber_loss: delta must be > 0, got {delta}")
+    input, target = _check_pair(input, target, "F.huber_loss")
     d = input - target
     a = d.abs()
     small = _wrap(a.backend.xp.logical_not(a._data >= delta), a.backend)  # nan on the quadratic side, as torch
     ds = where(small, d, 0.0)  # see smooth_l1_loss
     loss = where(small, 0.5 * ds * ds, delta * (a - 0.5 * delta))
-    return _reduce(loss, reduction, "huber_loss")
+    return _reduce(loss, reduction, "F.huber_loss")
 
 
 def _weight(w, ref, fn, name="weight", differentiable=True):
@@ -108,46 +107,46 @@ def _weight(w, ref, fn, name="weight", differentiable=True):
     if not isinstance(w, Tensor):
         raise TypeError(f"{fn}: weight must be a Tensor, got {type(w).__name__}")
     if w.backend is not ref.backend:
-        raise RuntimeError(f"{fn}: weight on {w.device} but input on {ref.device}")
+        check_same_device(fn, input=ref, **{name: w})
     return w if w.dtype is ref.dtype else w.to(ref.dtype)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-w [y log x + (1 - y) log(1 - x)] for probabilities x in [0, 1]; each log is clamped at -100 (as PyTorch)."""
-    _check_reduction(reduction, "binary_cross_entropy")
-    input, target = _check_pair(input, target, "binary_cross_entropy")
+    _check_reduction(reduction, "F.binary_cross_entropy")
+    input, target = _check_pair(input, target, "F.binary_cross_entropy")
     be = input.backend
     xp = be.xp
     if input.numel():
         ok = xp.all((input._data >= 0) & (input._data <= 1))  # nan too, as torch
-        msg = (f"binary_cross_entropy: all input values must be probabilities in [0, 1] (input shape "
+        msg = (f"F.binary_cross_entropy: all input values must be probabilities in [0, 1] (input shape "
                f"{tuple(input.shape)}); for logits use binary_cross_entropy_with_logits")
         if be.deferred_checks:  # a GPU: checked on the device, raised at the next synchronization
-            be.defer_check("binary_cross_entropy", ~ok, xp.zeros((), dtype=xp.float32, device=be.device),
+            be.defer_check("F.binary_cross_entropy", ~ok, xp.zeros((), dtype=xp.float32, device=be.device),
                            lambda v: msg, ValueError)
         elif not bool(ok):
             raise ValueError(msg)
-    w = _weight(weight, input, "binary_cross_entropy", differentiable=False)
+    w = _weight(weight, input, "F.binary_cross_entropy", differentiable=False)
     loss = BinaryCrossEntropy.apply(input, target)
     if w is not None:
         loss = loss * w
-    return _reduce(loss, reduction, "binary_cross_entropy")
+    return _reduce(loss, reduction, "F.binary_cross_entropy")
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     """-w [p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] computed stably as
     (1 - y) x + (1 + (p - 1) y) softplus(-x)  (p = pos_weight, broadcast along the last dim)."""
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    input, target = _check_pair(input, target, "binary_cross_entropy_with_logits")
-    pw = _weight(pos_weight, input, "binary_cross_entropy_with_logits", "pos_weight", differentiable=False)
-    w = _weight(weight, input, "binary_cross_entropy_with_logits", differentiable=False)
+    _check_reduction(reduction, "F.binary_cross_entropy_with_logits")
+    input, target = _check_pair(input, target, "F.binary_cross_entropy_with_logits")
+    pw = _weight(pos_weight, input, "F.binary_cross_entropy_with_logits", "pos_weight", differentiable=False)
+    w = _weight(weight, input, "F.binary_cross_entropy_with_logits", differentiable=False)
     if pw is not None:
         loss = BCEWithLogits.apply(input, target, pw)
     else:
         loss = BCEWithLogits.apply(input, target)
     if w is not None:
         loss = loss * w
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+    return _reduce(loss, reduction, "F.binary_cross_entropy_with_logits")
 
 
 def _class_targets(input, target, fn, ignore_index):
@@ -166,7 +165,7 @@ def _class_targets(input, target, fn, ignore_index):
                         f"{tuple(target.shape)} (input shape {shp}); use target.long(), or a float target with the "
                         "input's shape for class probabilities")
     if target.backend is not input.backend:
-        raise RuntimeError(f"{fn}: input on {input.device} but target on {target.device}")
+        check_same_device(fn, input=input, target=target)
     be = input.backend
     xp = be.xp
     t = target._data
@@ -226,9 +225,9 @@ def _nll_parts(logp, target, weight, ignore_index, fn):
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """-w[y] input[y] for log-probabilities ``input`` (N, C, ...) and class indices ``target`` (N, ...);
     'mean' divides by sum of w[y] over non-ignored elements (the weighted mean, as PyTorch)."""
-    _check_reduction(reduction, "nll_loss")
-    weight = _weight(weight, input, "nll_loss")
-    loss, wy, _ = _nll_parts(input, target, weight, ignore_index, "nll_loss")
+    _check_reduction(reduction, "F.nll_loss")
+    weight = _weight(weight, input, "F.nll_loss")
+    loss, wy, _ = _nll_parts(input, target, weight, ignore_index, "F.nll_loss")
     if reduction == "none":
         return loss
     if reduction == "sum":
@@ -247,8 +246,6 @@ def _weighted_mean(total, denom):
         inv = xp.where(empty, xp.zeros_like(d), 1.0 / xp.where(empty, xp.ones_like(d), d))
         nan_if_empty = xp.where(empty, xp.full_like(d, math.nan), xp.zeros_like(d))
         return total * _wrap(inv, be) + _wrap(nan_if_empty, be)
-    from ...autograd.creation import where
-
     e = _wrap(empty, be)
     return where(e, math.nan, total / where(e, 1.0, denom))
 
@@ -262,26 +259,26 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     * class probabilities ``target`` (input's shape, float): -sum_c w_c y'_c log softmax(x)_c with
       y' = (1 - eps) y + eps / C; 'mean' divides by the number of elements N * d1 * ....
     """
-    _check_reduction(reduction, "cross_entropy")
+    _check_reduction(reduction, "F.cross_entropy")
     if not isinstance(input, Tensor) or not isinstance(target, Tensor):
-        raise TypeError(f"cross_entropy: expected Tensors, got {type(input).__name__} and {type(target).__name__}")
+        raise TypeError(f"F.cross_entropy: expected Tensors, got {type(input).__name__} and {type(target).__name__}")
     if not input.dtype.is_floating_point:
-        raise TypeError(f"cross_entropy: input (logits) must be floating point, got {input.dtype} "
+        raise TypeError(f"F.cross_entropy: input (logits) must be floating point, got {input.dtype} "
                         f"(shape {tuple(input.shape)})")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    weight = _weight(weight, input, "cross_entropy")
+        raise ValueError(f"F.cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    weight = _weight(weight, input, "F.cross_entropy")
     cdim = 1 if input.ndim >= 2 else 0
     logp = input.log_softmax(cdim)
     C = input.shape[cdim]
     wshape = (C,) + (1,) * (input.ndim - cdim - 1)
     if target.dtype.is_floating_point:  # class probabilities
         if tuple(target.shape) != tuple(input.shape):
-            raise ValueError(f"cross_entropy: probability target of shape {tuple(target.shape)} must have the input's "
+            raise ValueError(f"F.cross_entropy: probability target of shape {tuple(target.shape)} must have the input's "
                              f"shape {tuple(input.shape)}; for class indices pass an int64 target of shape "
                              f"{tuple(input.shape[:1]) + tuple(input.shape[2:]) if input.ndim >= 2 else ()}")
         if target.backend is not input.backend:
-            raise RuntimeError(f"cross_entropy: input on {input.device} but target on {target.device}")
+            check_same_device("F.cross_entropy", input=input, target=target)
         if target.dtype is not input.dtype:
             target = target.to(input.dtype)
         if label_smoothing > 0:
@@ -293,8 +290,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         if reduction == "mean":
             n = input.numel() // C
             return loss.sum() / max(n, 1) if input.ndim >= 2 else loss
-        return _reduce(loss, reduction, "cross_entropy")
-    nll, wy, valid = _nll_parts(logp, target, weight, ignore_index, "cross_entropy")
+        return _reduce(loss, reduction, "F.cross_entropy")
+    nll, wy, valid = _nll_parts(logp, target, weight, ignore_index, "F.cross_entropy")
     if label_smoothing > 0:
         terms = logp if weight is None else logp * weight.reshape(wshape)
         smooth = -terms.sum(cdim) * _wrap(input.backend.xp.astype(valid, input._data.dtype), input.backend)
@@ -316,48 +313,44 @@ def kl_div(input, target, reduction="mean", log_target=False):
     """KL(target || q) pointwise with ``input`` = log q: y (log y - x), 0 where y = 0;
     ``log_target``: e^y (y - x). 'batchmean' divides the sum by the batch size (the true KL);
     'mean' divides by the number of elements (PyTorch's default)."""
-    _check_reduction(reduction, "kl_div", ("batchmean",))
-    input, target = _check_pair(input, target, "kl_div")
+    _check_reduction(reduction, "F.kl_div", ("batchmean",))
+    input, target = _check_pair(input, target, "F.kl_div")
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        from ...autograd.creation import where
-
         pos = _wrap(target._data > 0, target.backend)
         safe = where(pos, target, 1.0)
         loss = where(pos, target * safe.log(), 0.0) - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
-    return _reduce(loss, reduction, "kl_div")
+    return _reduce(loss, reduction, "F.kl_div")
 
 
 def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
     """x where y = 1, max(0, margin - x) where y = -1 (targets in {1, -1})."""
-    _check_reduction(reduction, "hinge_embedding_loss")
-    input, target = _check_pair(input, target, "hinge_embedding_loss")
-    from ...autograd.creation import where
-
+    _check_reduction(reduction, "F.hinge_embedding_loss")
+    input, target = _check_pair(input, target, "F.hinge_embedding_loss")
     not_pos = _wrap(target._data != 1, input.backend)
     not_neg = _wrap(target._data != -1, input.backend)
     loss = where(not_pos, (margin - input).clamp(min=0.0), 0.0) + where(not_neg, input, 0.0)
-    return _reduce(loss, reduction, "hinge_embedding_loss")
+    return _reduce(loss, reduction, "F.hinge_embedding_loss")
 
 
 def soft_margin_loss(input, target, reduction="mean"):
     """log(1 + exp(-y x)) (targets in {1, -1}), stable."""
-    _check_reduction(reduction, "soft_margin_loss")
-    input, target = _check_pair(input, target, "soft_margin_loss")
-    return _reduce(E.Softplus.apply(-target * input, 1.0, math.inf), reduction, "soft_margin_loss")
+    _check_reduction(reduction, "F.soft_margin_loss")
+    input, target = _check_pair(input, target, "F.soft_margin_loss")
+    return _reduce(Act.Softplus.apply(-target * input, 1.0, math.inf), reduction, "F.soft_margin_loss")
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
     """Multi-class hinge: (1/C) sum_{j != y} w[y] max(0, margin - x_y + x_j)^p for (N, C) or (C,) input."""
-    _check_reduction(reduction, "multi_margin_loss")
+    _check_reduction(reduction, "F.multi_margin_loss")
     if p not in (1, 2):
-        raise ValueError(f"multi_margin_loss: only p = 1 and p = 2 are supported, got {p}")
+        raise ValueError(f"F.multi_margin_loss: only p = 1 and p = 2 are supported, got {p}")
     if input.ndim not in (1, 2):
-        raise ValueError(f"multi_margin_loss: input must be (N, C) or (C,), got shape {tuple(input.shape)}")
-    C, _, safe = _class_targets(input, target, "multi_margin_loss", ignore_index=-(10 ** 18))
+        raise ValueError(f"F.multi_margin_loss: input must be (N, C) or (C,), got shape {tuple(input.shape)}")
+    C, _, safe = _class_targets(input, target, "F.multi_margin_loss", ignore_index=-(10 ** 18))
     x = input.reshape(1, -1) if input.ndim == 1 else input
     be = input.backend
     xp = be.xp
@@ -369,10 +362,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
     if p == 2:
         h = h * h
     h = h * (1.0 - oh)
-    weight = _weight(weight, input, "multi_margin_loss")
+    weight = _weight(weight, input, "F.multi_margin_loss")
     if weight is not None:
         h = h * (weight * oh).sum(-1, keepdim=True)
     loss = h.sum(-1) / C
     if input.ndim == 1:
         loss = loss.reshape(())
-    return _reduce(loss, reduction, "multi_margin_loss")
+    return _reduce(loss, reduction, "F.multi_margin_loss")

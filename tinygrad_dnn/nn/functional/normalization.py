@@ -7,6 +7,7 @@ The training-mode math, one fused Function ``Normalize`` with its backward, is i
 """
 from __future__ import annotations
 
+from ...autograd.errors import check_same_device
 from ...autograd.ops.norm import Normalize, _cast, _stats  # noqa: F401
 from ...autograd.tensor import Tensor
 
@@ -19,10 +20,10 @@ def _check_tensor(op, name, t, shape, x):
     if not isinstance(t, Tensor):
         raise TypeError(f"{op}: {name} must be a Tensor or None, got {type(t).__name__}")
     if tuple(t.shape) != tuple(shape):
-        raise ValueError(f"{op}: {name} of shape {tuple(t.shape)} does not match the expected shape {tuple(shape)} "
+        raise RuntimeError(f"{op}: {name} of shape {tuple(t.shape)} does not match the expected shape {tuple(shape)} "
                          f"for input of shape {tuple(x.shape)}")
     if t.backend is not x.backend:
-        raise RuntimeError(f"{op}: input on {x.device} but {name} on {t.device}; move one with .to(device)")
+        check_same_device(op, input=x, **{name: t})
 
 
 def _check_input(op, x, min_ndim):

@@ -1,11 +1,14 @@
-"""Embedding lookup (``torch.nn.functional.embedding``)."""
+"""Sparse functions of ``torch.nn.functional``: ``embedding`` (row lookup) and ``one_hot``."""
 from __future__ import annotations
 
 from ...autograd import creation as C
 from ...autograd import dtype as _dt
-from ...autograd.tensor import Tensor
+from ...autograd import joining as J
+from ...autograd.errors import check_same_device
+from ...autograd.grad_mode import no_grad
+from ...autograd.tensor import Tensor, _wrap
 
-__all__ = ["embedding"]
+__all__ = ["embedding", "one_hot"]
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
@@ -37,8 +40,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                                  f"num_embeddings={n})")
         padding_idx = padding_idx % n
     if input.backend is not weight.backend:
-        raise RuntimeError(f"F.embedding: indices on {input.device} but weight on {weight.device}; move one with "
-                           ".to(device)")
+        check_same_device("F.embedding", indices=input, weight=weight)
     if input.numel():
         xp = input.backend.xp
         lo, hi = int(xp.min(input._data)), int(xp.max(input._data))
@@ -49,15 +51,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     out = weight[input]
     if padding_idx is not None and weight.requires_grad:
         mask = (input == padding_idx).unsqueeze(-1)
-        out = C.where(mask, out.detach(), out)
+        out = J.where(mask, out.detach(), out)
     return out
 
 
 def _renorm_rows_(weight, input, max_norm, p):
     """weight[i] *= max_norm / (||weight[i]||_p + 1e-7) for the rows i in ``input`` whose norm exceeds max_norm."""
-    from ...autograd.grad_mode import no_grad
-    from ...autograd.tensor import _wrap
-
     be = weight.backend
     xp, w = be.xp, weight._data
     n = w.shape[0]
@@ -77,3 +76,18 @@ def _renorm_rows_(weight, input, max_norm, p):
     scale = xp.where(hit, max_norm / (norm + 1e-7), one)
     with no_grad():
         weight.copy_(_wrap(w * scale[:, None], be))
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding, shape ``tensor.shape + (num_classes,)``."""
+    if num_classes >= 0 and tensor.numel():
+        be = tensor.backend
+        xp = be.xp
+        if be.deferred_checks:  # a GPU: checked on the device, raised at the next synchronization
+            be.check_index(tensor._data, num_classes, f"F.one_hot (num_classes={num_classes})", allow_negative=False)
+            return C.one_hot(tensor, num_classes)
+        lo, hi = int(xp.min(tensor._data)), int(xp.max(tensor._data))
+        if lo < 0 or hi >= num_classes:
+            raise ValueError(f"F.one_hot: class values must be in [0, {num_classes}), got values in [{lo}, {hi}] "
+                             f"(labels of shape {tuple(tensor.shape)})")
+    return C.one_hot(tensor, num_classes)
