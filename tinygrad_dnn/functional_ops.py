@@ -5,7 +5,7 @@ Each one calls the method of the same name, so the math lives in one place (``au
 from __future__ import annotations
 
 from .autograd.tensor import Tensor, matmul  # noqa: F401
-from .autograd.tensor_index import einsum, meshgrid  # noqa: F401
+from .autograd.einsum import einsum, meshgrid  # noqa: F401
 
 _METHODS = [
     "exp", "log", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tanh", "sigmoid", "relu", "square", "log1p",

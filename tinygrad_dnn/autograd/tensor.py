@@ -7,7 +7,7 @@ in-place ops: an int, or a ``views.Storage`` shared with views; read it as ``_ve
 Methods are thin: each one calls a ``Function`` from ``ops``.
 
 This file holds the class itself (construction, attributes, conversions, autograd, repr); its
-methods come in families from five mixins, one file each:
+methods come in families from six mixins, one file each:
 
 =====================  =====================================================================
 ``tensor_math.py``     operators, comparisons, bitwise ops, elementwise math (dtype promotion)
@@ -15,6 +15,7 @@ methods come in families from five mixins, one file each:
 ``tensor_shape.py``    reshape/view, permute, squeeze, expand, split, indexing (views)
 ``tensor_inplace.py``  add_, mul_, clamp_, relu_, fill_, copy_ ... (recorded by ``views.py``)
 ``tensor_index.py``    gather/scatter, index_select/add, cumsum, flip/roll, sort/topk, unique, diag ...
+``tensor_random.py``   bernoulli, multinomial
 =====================  =====================================================================
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ import weakref
 
 from . import dtype as _dt
 from . import tensor_index as _index
+from . import tensor_random as _random
 from . import tensor_inplace as _inplace
 from . import tensor_math as _math
 from . import tensor_reduce as _reduce
@@ -49,7 +51,7 @@ def _wrap(data, backend, requires_grad=False, grad_fn=None):
 
 
 class Tensor(_math.MathMethods, _reduce.ReduceMethods, _shape.ShapeMethods, _inplace.InplaceMethods,
-             _index.IndexMethods):
+             _index.IndexMethods, _random.RandomMethods):
     # _route (views.alias): set only on a detach() of a view, never read on the hot path
     __slots__ = ("_data", "backend", "requires_grad", "grad", "grad_fn", "_vc", "_view", "_route", "__weakref__")
     __array_priority__ = 1000  # so numpy_array * tensor calls Tensor.__rmul__
@@ -363,7 +365,7 @@ _function._bind(Tensor, _wrap)
 _views._bind(Tensor, _wrap)
 
 
-for _m in (_math, _reduce, _shape, _inplace, _index):
+for _m in (_math, _reduce, _shape, _inplace, _index, _random):
     _m._bind(Tensor, _wrap)
 _math.install_dtype_wrappers(Tensor)
 matmul = _math.matmul
