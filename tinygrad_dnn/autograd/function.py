@@ -21,7 +21,6 @@ with the broadcast shape and the engine sums it down to the input's shape.
 """
 from __future__ import annotations
 
-import weakref
 
 from . import grad_mode
 from .errors import DeviceMismatchError, GradGraphError, raise_device_mismatch  # noqa: F401 (re-exported)
@@ -167,9 +166,24 @@ def _device_mismatch(cls, args):
     raise_device_mismatch(cls.__name__, [("", tuple(a.shape), a.device) for a in args if isinstance(a, Tensor)])
 
 
+_in_backward = [None]  # the node whose backward is running (anomaly mode only), for the messages
+
+
+def _call_backward(node, g):
+    """``node``'s backward with anomaly mode on: a NaN made by an op *inside* it is reported as born in
+    the backward of ``node`` (PyTorch: "Function 'XBackward' returned nan values"), not as a forward."""
+    prev, _in_backward[0] = _in_backward[0], node
+    try:
+        return node.fn.backward(node, g)
+    finally:
+        _in_backward[0] = prev
+
+
 def _check_finite(opname, phase, data, backend, args):
-    xp = backend.xp
-    if data.dtype in (xp.float32, xp.float64) and bool(xp.any(xp.isnan(data))):
+    if data.dtype in backend.float_dtypes and bool(backend.xp.any(backend.xp.isnan(data))):  # float16 too
+        node = _in_backward[0]
+        if phase == "forward" and node is not None:
+            opname, phase = f"{node.name()} (its {opname} step)", "backward"
         shapes = [tuple(a.shape) for a in args if isinstance(a, Tensor)]
         raise FloatingPointError(
             f"anomaly detection: {opname} produced NaN in its {phase} pass (input shapes {shapes}, "
@@ -199,20 +213,16 @@ def _topo_order(roots):
     return order
 
 
-# id(leaf) -> (weakref to the leaf, [hook]); see Tensor.register_hook. Keyed by id because
-# Tensor.__eq__ is elementwise (a WeakKeyDictionary would compare tensors with ==).
-_leaf_hooks: dict = {}
+# Leaf hooks live on the leaf (``leaf._hooks``, see Tensor.register_hook); this counts the leaves that
+# ever got one, so the engine skips the lookup entirely in the common case of no hooks at all.
+_leaf_hooks = [0]
 
 
 def leaf_hooks_for(leaf, create=False):
-    entry = _leaf_hooks.get(id(leaf))
-    if entry is not None and entry[0]() is leaf:
-        return entry[1]
-    if not create:
-        return None
-    key = id(leaf)
-    hooks = []
-    _leaf_hooks[key] = (weakref.ref(leaf, lambda _r, k=key: _leaf_hooks.pop(k, None)), hooks)
+    hooks = getattr(leaf, "_hooks", None)
+    if hooks is None and create:
+        hooks = leaf._hooks = []
+        _leaf_hooks[0] += 1
     return hooks
 
 
@@ -269,7 +279,7 @@ def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumul
                 continue
             if node._hooks or node._retained is not None or capture is not None:
                 g = _node_extras(node, g, create_graph, leaves)
-            in_grads = node.fn.backward(node, g)
+            in_grads = _call_backward(node, g) if _anomaly[0] else node.fn.backward(node, g)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
             if _trace[0] is not None:
@@ -343,8 +353,8 @@ class _Leaves:
     def receive(self, leaf, g):
         if g._data.dtype != leaf._data.dtype:  # as torch's engine: a gradient takes its input's dtype
             g = g.to(leaf.dtype)
-        if _leaf_hooks:
-            hooks = leaf_hooks_for(leaf)
+        if _leaf_hooks[0]:
+            hooks = getattr(leaf, "_hooks", None)
             if hooks:
                 g = _run_hooks(hooks, g)
         if self.capture is not None:

@@ -53,7 +53,10 @@ def _wrap(data, backend, requires_grad=False, grad_fn=None):
 class Tensor(_math.MathMethods, _reduce.ReduceMethods, _shape.ShapeMethods, _inplace.InplaceMethods,
              _index.IndexMethods, _random.RandomMethods):
     # _route (views.alias): set only on a detach() of a view, never read on the hot path
-    __slots__ = ("_data", "backend", "requires_grad", "grad", "grad_fn", "_vc", "_view", "_route", "__weakref__")
+    # _hooks: a leaf's gradient hooks (set only by register_hook), on the tensor itself so a hook whose
+    # closure refers to the tensor forms a cycle the garbage collector frees (a global registry leaked it)
+    __slots__ = ("_data", "backend", "requires_grad", "grad", "grad_fn", "_vc", "_view", "_route", "_hooks",
+                 "__weakref__")
     __array_priority__ = 1000  # so numpy_array * tensor calls Tensor.__rmul__
 
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
