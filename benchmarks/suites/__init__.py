@@ -10,6 +10,7 @@ SUITES = {
     "deep_forward": "10-layer x 500-unit tanh forward on a 1000x500 input",
     "sweep": "MLP step over batch B, width m, depth L (cost O(B m^2 L)), log-log plot",
     "memory": "peak memory (tracemalloc) of an MLP step against batch size",
+    "rnn": "LSTM training step (B=64, T=40, H=128) and a causal attention block fwd+bwd (B=16, T=64, d=64, 4 heads)",
     "lstsq": "GD vs SGD on least squares, X 10000x500: time per iteration and loss per epoch",
 }
 

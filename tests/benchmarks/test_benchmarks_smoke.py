@@ -50,3 +50,33 @@ def test_unknown_suite_is_an_error(tmp_path):
 
     with pytest.raises(KeyError, match="unknown suite"):
         run(["nope"], quick=True, out=str(tmp_path), verbose=False)
+
+
+def test_rnn_suite_hand_written_gradients_match_torch():
+    """The hand-written NumPy BPTT and attention backward of the ``rnn`` suite are the real gradients."""
+    import numpy as np
+
+    torch = pytest.importorskip("torch")
+    from benchmarks.suites import rnn
+
+    p = rnn.lstm_init()
+    x, y = rnn.lstm_batch()
+    hand = rnn.HandLSTM(p)
+    hand.set_batch(x, y)
+    lib = rnn.LibLSTM(torch, p)
+    lib.set_batch(x, y)
+    assert float(hand.step()) == pytest.approx(float(lib.step()), rel=1e-5)
+    for k, v in lib.model.state_dict().items():  # the weights after one SGD step
+        np.testing.assert_allclose(hand.p[k[len("lstm."):] if k.startswith("lstm.") else k], v.numpy(),
+                                   rtol=1e-5, atol=1e-6)
+    p = rnn.attn_init()
+    x, gy = rnn.attn_batch()
+    hand = rnn.HandAttention(p)
+    hand.set_batch(x, gy)
+    lib = rnn.LibAttention(torch, p)
+    lib.set_batch(x, gy)
+    assert float(hand.step()) == pytest.approx(float(lib.step()), rel=1e-5)
+    grads = {"qkv.weight": lib.qkv.weight.grad, "qkv.bias": lib.qkv.bias.grad, "x": lib.x.grad,
+             "proj.weight": lib.proj.weight.grad, "proj.bias": lib.proj.bias.grad}
+    for k, g in grads.items():
+        np.testing.assert_allclose(hand.grads[k], g.numpy(), rtol=1e-4, atol=2e-4)
