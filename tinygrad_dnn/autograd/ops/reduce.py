@@ -12,9 +12,19 @@ from . import shape as S
 from .elementwise import _const, _mask, _select
 
 
+_F16 = {}  # id(xp) -> the dtype object float16 arrays of that namespace carry (None: no float16)
+
+
 def _acc(xp, a):
-    """float32 for float16 arrays (the accumulation dtype of a reduction), else None (the array's own)."""
-    return xp.float32 if getattr(xp, "float16", None) is not None and a.dtype == xp.float16 else None
+    """float32 for float16 arrays (the accumulation dtype of a reduction), else None (the array's own).
+
+    An identity test against the namespace's own float16 dtype object (comparing a NumPy dtype with
+    ``xp.float16`` by ``==`` costs more than the reduction of a small tensor)."""
+    f16 = _F16.get(id(xp), _F16)
+    if f16 is _F16:  # first call for this namespace
+        f16 = _F16[id(xp)] = (xp.empty((0,), dtype=xp.float16).dtype
+                              if getattr(xp, "float16", None) is not None else None)
+    return xp.float32 if f16 is not None and a.dtype is f16 else None
 
 
 def _kept_shape(shape, dims):
