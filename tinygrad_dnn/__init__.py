@@ -29,9 +29,12 @@ from . import nn, optim  # noqa: E402  (the facade imports everything; the core 
 from . import backends, cuda, linalg, testing, utils  # noqa: E402
 from .autograd.dtype import finfo, iinfo  # noqa: E402
 from .autograd.grad_mode import inference_mode  # noqa: E402
+from .backend.threads import apply_default_threads as _apply_default_threads  # noqa: E402
 from .backend.threads import get_num_threads, set_num_threads  # noqa: E402
 import sys as _sys  # noqa: E402
 
 gradcheck = _sys.modules[__name__ + ".gradcheck"]  # the module (``from .autograd import *`` brought the function)
 del functional, gradgradcheck  # torch.autograd.functional / gradgradcheck live under autograd only
 from .serialization import load, save  # noqa: E402
+
+_apply_default_threads()  # BLAS threads = idle cores (backend/threads.py has the measurements)

@@ -41,3 +41,45 @@ def get_num_threads() -> int:
     except ImportError:
         pass
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+# --------------------------------------------------------------------------- the default at import
+# Measured on the project's 2-core Xeon (docs/results.md, "BLAS threads"): on an idle machine one
+# thread is up to 1.55x slower than two for the 784-512-512 MLP step; on a machine where another
+# process keeps one core busy, two threads are 1.5-1.9x slower than one (OpenBLAS's threads wait for
+# each other). No fixed count is within 1.2x of the best in both cases, so the default follows the
+# load: the cores not already busy (os.getloadavg), at least one.
+_ENV_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def default_num_threads(cores=None, load=None):
+    """The BLAS thread count ``import tinygrad_dnn`` sets: idle cores = cores - round(1-minute load)."""
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):  # no load average (Windows): keep every core
+            load = 0.0
+    return max(1, min(cores, cores - int(round(load))))
+
+
+def apply_default_threads():
+    """Set the BLAS pool to :func:`default_num_threads` unless the user chose (an ``*_NUM_THREADS``
+    variable, or ``TINYGRAD_DNN_THREADS``: a count, or 0 to leave the BLAS default alone). Returns the
+    count set, or None when nothing was changed."""
+    choice = os.environ.get("TINYGRAD_DNN_THREADS")
+    if choice is not None:
+        n = int(choice) if choice.strip().isdigit() else 0
+        if n <= 0:
+            return None
+    elif any(os.environ.get(v) for v in _ENV_VARS):
+        return None
+    else:
+        n = default_num_threads()
+    try:
+        import threadpoolctl  # noqa: F401
+    except ImportError:  # the limit needs threadpoolctl (installed with scikit-learn, the train/test extras)
+        return None
+    set_num_threads(n)
+    return n
