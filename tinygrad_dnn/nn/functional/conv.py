@@ -52,21 +52,27 @@ def _conv_padding(padding, nd, ksize, stride, dilation, op):
     return tuple((v, v) for v in p)
 
 
-def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
+def _check_operands(nd, op, input, weight, bias, layout, err):
+    """Types and ranks of a (transposed) convolution's operands; returns (batched input, unbatched?).
+
+    ``layout`` names the weight's dims for the message; ``err`` is the exception type for a wrong rank
+    (ValueError for conv, RuntimeError for conv_transpose, as each one's tests pin)."""
     for name, t in (("input", input), ("weight", weight)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(t).__name__}")
     if bias is not None and not isinstance(bias, Tensor):
         raise TypeError(f"{op}: expected bias to be a Tensor or None, got {type(bias).__name__}")
     if weight.ndim != nd + 2:
-        raise ValueError(f"{op}: weight must be {nd + 2}-D (out_channels, in_channels/groups, *kernel), "
-                         f"got shape {tuple(weight.shape)}")
-    unbatched = input.ndim == nd + 1
+        raise err(f"{op}: weight must be {nd + 2}-D ({layout}, *kernel), got shape {tuple(weight.shape)}")
     if input.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input "
-                         f"(N, C, *spatial), got shape {tuple(input.shape)}")
-    if unbatched:
-        input = input.unsqueeze(0)
+        raise err(f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input "
+                  f"(N, C, *spatial), got shape {tuple(input.shape)}")
+    unbatched = input.ndim == nd + 1
+    return (input.unsqueeze(0) if unbatched else input), unbatched
+
+
+def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
+    input, unbatched = _check_operands(nd, op, input, weight, bias, "out_channels, in_channels/groups", ValueError)
     groups = int(groups)
     if groups < 1:
         raise ValueError(f"{op}: groups must be a positive integer, got {groups}")
@@ -128,20 +134,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def _conv_transpose_nd(nd, op, input, weight, bias, stride, padding, output_padding, groups, dilation):
     """y = conv^T(x, W) (+ b): the gradient of ``conv(y', W)`` with respect to ``y'``, which is
     ``ConvTransposeNd`` on the geometry of that convolution (input y (N, C_out, *S_out), output x)."""
-    for name, t in (("input", input), ("weight", weight)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(t).__name__}")
-    if bias is not None and not isinstance(bias, Tensor):
-        raise TypeError(f"{op}: expected bias to be a Tensor or None, got {type(bias).__name__}")
-    if weight.ndim != nd + 2:
-        raise RuntimeError(f"{op}: weight must be {nd + 2}-D (in_channels, out_channels/groups, *kernel), "
-                           f"got shape {tuple(weight.shape)}")
-    if input.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input "
-                           f"(N, C, *spatial), got shape {tuple(input.shape)}")
-    unbatched = input.ndim == nd + 1
-    if unbatched:
-        input = input.unsqueeze(0)
+    input, unbatched = _check_operands(nd, op, input, weight, bias, "in_channels, out_channels/groups", RuntimeError)
     groups = int(groups)
     if groups < 1:
         raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")

@@ -38,34 +38,30 @@ def dropout(x, p=0.5, training=True, inplace=False):
     return x * _keep_mask(x, tuple(x.shape), 1.0 - p)
 
 
-def dropout2d(x, p=0.5, training=True, inplace=False):
-    """Channel dropout for (N, C, H, W) or (C, H, W) input: whole feature maps are zeroed with
-    probability ``p``, kept ones scaled by 1/(1-p)."""
-    p = _check_p(p, "F.dropout2d")
-    if x.ndim not in (3, 4):
-        raise ValueError(f"F.dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {tuple(x.shape)}")
+def _channel_dropout(fn, nd, x, p, training, inplace, dims):
+    """Dropout of whole channels: one mask entry per (sample, channel), broadcast over the ``nd``
+    spatial dims; ``dims`` names the accepted layouts for the message."""
+    p = _check_p(p, f"F.{fn.__name__}")
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ValueError(f"F.{fn.__name__}: expected a {dims} input, got shape {tuple(x.shape)}")
     if not training or p == 0.0:
         return x
     if inplace:
-        return _inplace(x, dropout2d, p, training)
+        return _inplace(x, fn, p, training)
     if p == 1.0:
         return x * 0.0
-    shape = tuple(x.shape[:-2]) + (1, 1)
-    return x * _keep_mask(x, shape, 1.0 - p)
+    return x * _keep_mask(x, tuple(x.shape[:-nd]) + (1,) * nd, 1.0 - p)
+
+
+def dropout2d(x, p=0.5, training=True, inplace=False):
+    """Channel dropout for (N, C, H, W) or (C, H, W) input: whole feature maps are zeroed with
+    probability ``p``, kept ones scaled by 1/(1-p)."""
+    return _channel_dropout(dropout2d, 2, x, p, training, inplace, "3-D (C, H, W) or 4-D (N, C, H, W)")
 
 
 def dropout1d(x, p=0.5, training=True, inplace=False):
     """Channel dropout for (N, C, L) or (C, L) input."""
-    p = _check_p(p, "F.dropout1d")
-    if x.ndim not in (2, 3):
-        raise ValueError(f"F.dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {tuple(x.shape)}")
-    if not training or p == 0.0:
-        return x
-    if inplace:
-        return _inplace(x, dropout1d, p, training)
-    if p == 1.0:
-        return x * 0.0
-    return x * _keep_mask(x, tuple(x.shape[:-1]) + (1,), 1.0 - p)
+    return _channel_dropout(dropout1d, 1, x, p, training, inplace, "2-D (C, L) or 3-D (N, C, L)")
 
 
 def gaussian_noise(x, std=0.1, training=True):
