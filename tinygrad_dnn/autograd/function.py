@@ -267,18 +267,22 @@ def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumul
     maps node/leaf ids to a slot in the returned dict (``grad``).
     """
     grads, leaves = {}, _Leaves(capture, accumulate, create_graph)
+    order = _topo_order([r.grad_fn for r in roots if r.grad_fn is not None])
+    needed = None if accumulate else _leading_to(order, capture)
     with grad_mode.set_grad_enabled(create_graph):
         for r, g in zip(roots, root_grads):
             if r.grad_fn is None:
                 leaves.receive(r, g)
             else:
                 _add(grads, r.grad_fn, g)
-        for node in _topo_order([r.grad_fn for r in roots if r.grad_fn is not None]):
+        for node in order:
             g = grads.pop(node, None)
             if g is None:
                 continue
             if node._hooks or node._retained is not None or capture is not None:
                 g = _node_extras(node, g, create_graph, leaves)
+            if needed is not None and node not in needed:
+                continue
             in_grads = _call_backward(node, g) if _anomaly[0] else node.fn.backward(node, g)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
@@ -295,6 +299,18 @@ def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumul
             if not retain_graph:
                 _free(node)
     return leaves.captured
+
+
+def _leading_to(order, capture):
+    """The nodes of ``order`` from which some captured input is reached (``grad`` runs only these, as
+    PyTorch: the rest of the graph is not executed, its hooks do not fire and nothing of it is freed)."""
+    needed = set()
+    for node in reversed(order):  # inputs before their consumers
+        for n in node.next:
+            if n is not None and (id(n) in capture or (type(n) is Context and n in needed)):
+                needed.add(node)
+                break
+    return needed
 
 
 def _add(grads, key, g):
