@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from ...autograd.errors import check_float
 from ...autograd.joining import where
 from ...autograd.ops import activation as Act
 from ...autograd.tensor import Tensor
@@ -16,9 +17,7 @@ __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tan
 def _t(x, fn):
     if not isinstance(x, Tensor):
         raise TypeError(f"F.{fn}: expected a Tensor, got {type(x).__name__}")
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"F.{fn}: expected a floating point tensor, got {x.dtype} (shape {tuple(x.shape)}); "
-                        "convert with .float()")
+    check_float(f"F.{fn}", x)
     return x
 
 

@@ -5,6 +5,7 @@ is in ``autograd/ops/conv.py``; the window geometry in ``autograd/ops/windows.py
 """
 from __future__ import annotations
 
+from ...autograd.errors import check_float
 from ...autograd.ops.conv import ConvNd, ConvTransposeNd
 from ...autograd.ops.windows import _Geom
 from ...autograd.tensor import Tensor
@@ -96,8 +97,7 @@ def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError(f"{op}: input dtype {input.dtype} and weight dtype {weight.dtype}"
                         + (f" (bias {bias.dtype})" if bias is not None else "") + " differ; convert the input "
                         f"(x.to({weight.dtype})) or the model (model.to({input.dtype}))")
-    if not input.dtype.is_floating_point:
-        raise TypeError(f"{op}: expected a floating point input, got {input.dtype}")
+    check_float(op, input)
     pads = _conv_padding(padding, nd, ksize, stride, dilation, op)
     geom = _Geom(tuple(input.shape), ksize, stride, dilation, pads, groups)
     if any(v < 1 for v in geom.out):
@@ -165,8 +165,7 @@ def _conv_transpose_nd(nd, op, input, weight, bias, stride, padding, output_padd
     if input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
         raise RuntimeError(f"{op}: input dtype {input.dtype} and weight dtype {weight.dtype}"
                            + (f" (bias {bias.dtype})" if bias is not None else "") + " differ")
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+    check_float(op, input)
     sin = tuple(input.shape[2:])
     sout = tuple((i - 1) * s - 2 * p + d * (k - 1) + op_ + 1
                  for i, s, p, d, k, op_ in zip(sin, stride, pad, dilation, ksize, out_pad))

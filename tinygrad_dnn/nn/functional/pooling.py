@@ -6,7 +6,14 @@ The max/average pooling Functions and their backward ops are in ``autograd/ops/p
 from __future__ import annotations
 
 from ...autograd import creation as C
-from ...autograd.ops.pool import AvgPoolNd, MaxPoolNd, MaxUnpoolScatter, _window_sum, max_pool_indices
+from ...autograd.errors import check_float
+from ...autograd.ops.pool import (
+    AvgPoolNd,
+    MaxPoolNd,
+    MaxUnpoolScatter,
+    _window_sum,
+    max_pool_indices,
+)
 from ...autograd.ops.windows import _Geom, _pad, _prod
 from ...autograd.tensor import Tensor, _wrap
 from .conv import _ntuple
@@ -22,8 +29,7 @@ def _pool_geom(nd, op, x, kernel_size, stride, padding, dilation, ceil_mode):
     if x.ndim not in (nd + 1, nd + 2):
         raise ValueError(f"{op}: expected a {nd + 1}-D (C, *spatial) or {nd + 2}-D (N, C, *spatial) input, "
                          f"got shape {tuple(x.shape)}")
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"{op}: expected a floating point input, got {x.dtype}")
+    check_float(op, x)
     k = _ntuple(kernel_size, nd, "kernel_size", op)
     s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _ntuple(stride, nd, "stride", op)
     p = _ntuple(padding, nd, "padding", op)
