@@ -170,3 +170,13 @@ def test_integer_input_to_a_float_op_raises_torchs_type(call):
         call(pt.nn.functional, pt.ones(1, 1, 4, 4, dtype=pt.long))
     with pytest.raises(NotImplementedError, match=r"not implemented for .*int64.*\.float\(\)"):
         call(torch.nn.functional, torch.ones(1, 1, 4, 4, dtype=torch.int64))
+
+
+@pytest.mark.parametrize("fn", ["relu", "sigmoid", "tanh"])
+def test_relu_sigmoid_tanh_accept_integers_as_torch(fn):
+    pt = pytest.importorskip("torch")
+    want = getattr(pt.nn.functional, fn)(pt.tensor([-1, 2, 7]))
+    got = getattr(torch.nn.functional, fn)(torch.tensor([-1, 2, 7]))
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    assert got.tolist() == pytest.approx(want.tolist(), rel=1e-6)
+    assert getattr(torch.tensor([-1, 2, 7]), fn)().dtype == got.dtype
