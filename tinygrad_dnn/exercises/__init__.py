@@ -97,7 +97,7 @@ def _has_exercises(d):
     return d.is_dir() and any(d.glob("ex[0-9][0-9]_*.py"))
 
 
-def resolve_dir(dir=None, solutions=False):  # noqa: A002 - the notebook-facing keyword
+def resolve_dir(dir=None, solutions=False):
     """(folder, why) of the files to grade; see the module docstring for the order."""
     if solutions:
         return SOLUTIONS_DIR, "the reference solutions (--solutions)"
@@ -113,7 +113,7 @@ def resolve_dir(dir=None, solutions=False):  # noqa: A002 - the notebook-facing 
                          "the blanks and grade with --dir DIR (or set $" + ENV_VAR + ")")
 
 
-def grade(key, dir=None, solutions=False, torch=False):  # noqa: A002
+def grade(key, dir=None, solutions=False, torch=False):
     """Grade one exercise and return its :class:`ExerciseResult` (prints nothing)."""
     ex = get(key)
     folder, _ = resolve_dir(dir, solutions)
@@ -125,7 +125,7 @@ def grade(key, dir=None, solutions=False, torch=False):  # noqa: A002
         return result
     try:
         mod = load_module(str(path), ex.number)
-    except BaseException as e:  # noqa: BLE001 - SyntaxError, ImportError, anything at import time
+    except BaseException as e:  # SyntaxError, ImportError, anything at import time
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
         result.load_error = describe_load_error(e, str(path))
@@ -139,7 +139,7 @@ def grade(key, dir=None, solutions=False, torch=False):  # noqa: A002
     return result
 
 
-def check(key="all", dir=None, solutions=False, torch=False, verbose=True):  # noqa: A002
+def check(key="all", dir=None, solutions=False, torch=False, verbose=True):
     """Grade exercise ``key`` (a number or name; ``"all"`` for every one), print the report, return the result.
 
     Returns an :class:`ExerciseResult` (``.passed``, ``.checks``, ``.report()``), or a list of them for
@@ -163,7 +163,7 @@ def summary(results):
     return "\n".join(["", "Summary:"] + lines + [f"{ok} of {len(results)} exercises passed."])
 
 
-def init(dir, overwrite=False):  # noqa: A002
+def init(dir, overwrite=False):
     """Copy the blank student files to ``dir`` (created); refuses to overwrite existing exercise files."""
     target = Path(dir).expanduser()
     existing = [e.filename for e in EXERCISES if (target / e.filename).exists()]
@@ -178,5 +178,15 @@ def init(dir, overwrite=False):  # noqa: A002
     return copied
 
 
-__all__ = ["EXERCISES", "Exercise", "ExerciseResult", "check", "grade", "get", "init", "list_exercises",
-           "resolve_dir", "summary"]
+__all__ = [
+    "EXERCISES",
+    "Exercise",
+    "ExerciseResult",
+    "check",
+    "get",
+    "grade",
+    "init",
+    "list_exercises",
+    "resolve_dir",
+    "summary",
+]

@@ -139,7 +139,7 @@ def _as_array(value, what):
     return arr
 
 
-def _pattern(expected, got):
+def pattern(expected, got):
     """A sentence when got is expected times a constant, its negative or its transpose."""
     if expected.ndim == 2 and expected.shape != expected.T.shape and got.shape == expected.T.shape:
         return "got has the transposed shape: check the order of the factors in a matrix product (A.T @ B vs B.T @ A)"
@@ -149,8 +149,8 @@ def _pattern(expected, got):
     if nz.sum() >= 2:
         r = got[nz] / expected[nz]
         c = float(np.median(r))
-        if abs(c - 1) > 1e-6 and np.all(np.abs(r - c) <= 1e-6 * max(1.0, abs(c))):
-            if abs(c + 1) < 1e-6:
+        if abs(c - 1) > 1e-4 and np.all(np.abs(r - c) <= 1e-4 * max(1.0, abs(c))):
+            if abs(c + 1) < 1e-4:
                 return "got = -expected everywhere: a sign is flipped"
             if abs(c) < 1e-12:
                 return "got is 0 where expected is not: a term is missing"
@@ -160,13 +160,18 @@ def _pattern(expected, got):
 
 def compare(what, expected, got, rtol=1e-7, atol=1e-10, hint=""):
     """Raise CheckFailed unless |got - expected| <= atol + rtol |expected| everywhere."""
+    with np.errstate(all="ignore"):  # the checks run under errstate(raise) for the student's code, not ours
+        _compare(what, expected, got, rtol, atol, hint)
+
+
+def _compare(what, expected, got, rtol, atol, hint):
     expected = np.asarray(expected, dtype=np.float64)
     got = _as_array(got, what)
     if got.shape != expected.shape:
         if got.size == expected.size == 1:
             got = got.reshape(expected.shape)
         else:
-            pat = _pattern(expected, got)
+            pat = pattern(expected, got)
             raise CheckFailed(f"{what}: wrong shape: expected {expected.shape}, got {got.shape}"
                               + (f"; {pat}" if pat else "") + (f"\nhint: {hint}" if hint else ""))
     bad_nan = ~np.isfinite(got) & np.isfinite(expected)
@@ -180,13 +185,14 @@ def compare(what, expected, got, rtol=1e-7, atol=1e-10, hint=""):
     bad = diff > tol
     if not bad.any():
         return
-    idx = np.unravel_index(int(np.argmax(np.where(bad, diff / tol, -1.0))), got.shape) if got.ndim else ()
+    score = np.where(bad, diff / np.maximum(tol, 1e-300), -1.0)  # the entry farthest outside its tolerance
+    idx = np.unravel_index(int(np.argmax(score)), got.shape) if got.ndim else ()
     e, g_ = float(expected[idx]), float(got[idx])
     rel = abs(g_ - e) / max(1e-8, abs(g_) + abs(e))
     msg = (f"{what}: {int(bad.sum())} of {got.size} entries differ (tolerance {atol:g} + {rtol:g}*|expected|). "
            f"Worst at index {_fmt_index(idx)}: expected {e:.10g}, got {g_:.10g} "
            f"(abs error {abs(g_ - e):.3g}, rel error {rel:.3g})")
-    pat = _pattern(expected, got)
+    pat = pattern(expected, got)
     if pat:
         msg += f"\n{pat}"
     if hint:

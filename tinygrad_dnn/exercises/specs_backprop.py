@@ -12,7 +12,13 @@ import numpy as np
 
 import tinygrad_dnn as tg
 import tinygrad_dnn.nn.functional as F
-from tinygrad_dnn.gradcheck import check_gradients, gradgradcheck, numerical_grad, rel_error
+from tinygrad_dnn.gradcheck import (
+    GradcheckError,
+    check_gradients,
+    gradgradcheck,
+    numerical_grad,
+    rel_error,
+)
 
 from .grader import CheckFailed
 
@@ -95,11 +101,12 @@ def check_ex02(g):
         _gradcheck(g, g.fn("Sigmoid.apply"), (_t(x[:2, :3], True),), "Sigmoid",
                    "backward must return grad * y * (1 - y)")
     with g.check("Sigmoid: second-order gradcheck (backward written with Tensor ops)"):
-        ok = gradgradcheck(g.fn("Sigmoid.apply"), (_t(x[:1, :3], True),), atol=1e-7, rtol=1e-5,
-                           raise_exception=False)
-        g.require(ok, "Sigmoid: the gradient of backward is wrong (gradgradcheck).\nhint: build the result from "
-                      "Tensors (grad * y * (1 - y) with y = ctx.output()); NumPy arrays or .numpy() in backward "
-                      "cut the graph that create_graph=True needs")
+        try:
+            gradgradcheck(g.fn("Sigmoid.apply"), (_t(x[:1, :3], True),), atol=1e-7, rtol=1e-5)
+        except GradcheckError as e:
+            raise CheckFailed(f"Sigmoid: the gradient of backward is wrong. {e}\nhint: build the result from "
+                              "Tensors (grad * y * (1 - y) with y = ctx.output()); NumPy arrays, .numpy() or .detach() "
+                              "in backward cut the graph that create_graph=True needs") from None
 
 
 # ---------------------------------------------------------------- exercise 3

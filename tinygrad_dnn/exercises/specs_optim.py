@@ -14,20 +14,20 @@ import numpy as np
 
 import tinygrad_dnn as tg
 
-from .grader import CheckFailed
+from .grader import CheckFailed, pattern
 
 # (title, student function, kwargs, library class, lr per step)
 _LRS_CHANGING = [0.1, 0.1, 0.05, 0.05, 0.02]
 _CONFIGS = [
-    ("SGD, no momentum, weight_decay 0.01", "sgd_step", dict(momentum=0.0, weight_decay=0.01), "SGD", [0.1] * 5),
+    ("SGD, no momentum, weight_decay 0.01", "sgd_step", {"momentum": 0.0, "weight_decay": 0.01}, "SGD", [0.1] * 5),
     ("SGD momentum 0.9, dampening 0.1 (lr changes at steps 3 and 5)", "sgd_step",
-     dict(momentum=0.9, dampening=0.1), "SGD", _LRS_CHANGING),
-    ("SGD Nesterov momentum 0.9, weight_decay 0.01", "sgd_step", dict(momentum=0.9, nesterov=True, weight_decay=0.01),
+     {"momentum": 0.9, "dampening": 0.1}, "SGD", _LRS_CHANGING),
+    ("SGD Nesterov momentum 0.9, weight_decay 0.01", "sgd_step", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
      "SGD", [0.1] * 5),
-    ("Adam defaults (lr 0.01)", "adam_step", dict(), "Adam", [0.01] * 5),
+    ("Adam defaults (lr 0.01)", "adam_step", {}, "Adam", [0.01] * 5),
     ("Adam betas (0.8, 0.99), eps 1e-3, L2 weight_decay 0.1", "adam_step",
-     dict(betas=(0.8, 0.99), eps=1e-3, weight_decay=0.1), "Adam", [0.01] * 5),
-    ("AdamW weight_decay 0.1 (decoupled)", "adamw_step", dict(weight_decay=0.1), "AdamW", [0.01] * 5),
+     {"betas": (0.8, 0.99), "eps": 1e-3, "weight_decay": 0.1}, "Adam", [0.01] * 5),
+    ("AdamW weight_decay 0.1 (decoupled)", "adamw_step", {"weight_decay": 0.1}, "AdamW", [0.01] * 5),
 ]
 _HINTS = {
     "sgd_step": "PyTorch's momentum: b = g on the first step, then b = mu*b + (1-dampening)*g; theta -= lr*b "
@@ -75,13 +75,19 @@ def check_ex08(g, use_torch=False):
                     if ret is not None and ret is not param:
                         raise CheckFailed(f"{fname} must update param IN PLACE (param -= ...) and return None; it "
                                           f"returned a {type(ret).__name__} at step {step}")
-                    g.close(f"param after step {step} of {fname}(param, grad, state, lr={lr}, "
-                            f"{', '.join(f'{k}={v}' for k, v in kwargs.items())})",
-                            expected[step - 1], param, rtol=1e-9, atol=1e-12, hint=_HINTS[fname])
+                    call = ", ".join(["param", "grad", "state", f"lr={lr}"] + [f"{k}={v}" for k, v in kwargs.items()])
+                    try:
+                        g.close(f"param after step {step} of {fname}({call})", expected[step - 1], param,
+                                rtol=1e-9, atol=1e-12, hint=_HINTS[fname])
+                    except CheckFailed as e:
+                        before = p0 if step == 1 else expected[step - 2]
+                        pat = pattern(expected[step - 1] - before, np.asarray(param) - before)
+                        raise CheckFailed(str(e) + (f"\nthe update (param change) of step {step}: {pat}" if pat
+                                                    else "")) from None
 
 
 def check_ex09(g):
-    cfg = dict(base_lr=0.1, warmup_steps=5, total_steps=20, min_lr=0.001, start_factor=0.1)
+    cfg = {"base_lr": 0.1, "warmup_steps": 5, "total_steps": 20, "min_lr": 0.001, "start_factor": 0.1}
 
     def formula(t, base_lr, warmup_steps, total_steps, min_lr, start_factor):
         if t < warmup_steps:
@@ -112,7 +118,7 @@ def check_ex09(g):
         got = [g.call("warmup_cosine_lr", t, **cfg) for t in range(21, 30)]
         g.close(f"[warmup_cosine_lr(t, {args}) for t in 21..29] (index 0 = step 21)", [cfg["min_lr"]] * 9, got,
                 rtol=1e-12, atol=0, hint="for t > total_steps return min_lr (a plain cosine would rise again)")
-    cfg0 = dict(base_lr=1.0, warmup_steps=0, total_steps=8, min_lr=0.0, start_factor=0.1)
+    cfg0 = {"base_lr": 1.0, "warmup_steps": 0, "total_steps": 8, "min_lr": 0.0, "start_factor": 0.1}
     with g.check("warmup_cosine_lr: no warmup (warmup_steps = 0) is a plain cosine from base_lr"):
         got = [g.call("warmup_cosine_lr", t, **cfg0) for t in range(10)]
         g.close("[warmup_cosine_lr(t, base_lr=1.0, warmup_steps=0, total_steps=8) for t in 0..9]",
