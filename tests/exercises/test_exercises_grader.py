@@ -26,8 +26,10 @@ def test_reference_solution_passes_every_check(n):
 
 
 @pytest.mark.parametrize("n", NUMBERS)
-def test_blank_skeleton_fails_saying_what_to_implement_and_where(n):
-    r = E.grade(n)  # no folder, no env var, no ./exercises under the test's cwd: the packaged skeletons
+def test_blank_skeleton_fails_saying_what_to_implement_and_where(n, tmp_path, monkeypatch):
+    monkeypatch.delenv(E.ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)
+    r = E.grade(n)  # no folder, no env var, no ./exercises: the packaged skeletons
     assert r.path.startswith(str(E.STUDENT_DIR))
     assert not r.passed
     assert all(c.status == "not implemented" for c in r.checks), r.report()

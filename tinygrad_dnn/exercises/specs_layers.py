@@ -157,7 +157,7 @@ def check_ex06(g):
 def check_ex07(g):
     r = np.random.default_rng(70)
     x = r.standard_normal((2, 3, 6, 6))  # continuous values: no ties
-    for k, s, label in ((2, 2, "non-overlapping windows"), (3, 1, "overlapping windows (stride < kernel)")):
+    for k, s, label in ((2, 2, "non-overlapping windows"), (3, 1, "overlapping windows, stride < kernel")):
         xs = _t(x, True)
         ref = F.max_pool2d(xs, k, s)
         dout = r.standard_normal(tuple(ref.shape))

@@ -13,7 +13,7 @@ is itself differentiable (second-order gradients, checked by gradgradcheck).
 """
 import numpy as np
 
-from tinygrad_dnn.autograd.function import Function
+from tinygrad_dnn.autograd import Function
 
 
 class Sigmoid(Function):

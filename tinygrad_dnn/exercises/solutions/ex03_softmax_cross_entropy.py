@@ -16,7 +16,7 @@ Tensor with ``tinygrad_dnn.tensor(array)`` and multiply it by ``grad`` (the upst
 import numpy as np
 
 import tinygrad_dnn as tg
-from tinygrad_dnn.autograd.function import Function
+from tinygrad_dnn.autograd import Function
 
 
 def softmax(z):

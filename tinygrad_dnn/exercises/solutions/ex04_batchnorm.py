@@ -41,7 +41,10 @@ def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momen
 
 
 def batchnorm_backward(dout, cache):
-    """Gradients ``(dx, dgamma, dbeta)`` of the training-mode forward, given dL/dout."""
+    """Gradients ``(dx, dgamma, dbeta)`` of the training-mode forward, given dL/dout.
+
+    Hint: let the forward cache ``x_hat``, ``gamma`` and ``1 / sqrt(var + eps)``.
+    """
     # BEGIN YOUR CODE
     # TODO(Exercise 4): the formulas in the module docstring (sums over axis 0).
     x_hat, gamma, inv_std = cache

@@ -14,7 +14,7 @@ is itself differentiable (second-order gradients, checked by gradgradcheck).
 # ruff: noqa  (until you fill the blanks, the imports and given variables are unused)
 import numpy as np
 
-from tinygrad_dnn.autograd.function import Function
+from tinygrad_dnn.autograd import Function
 
 
 class Sigmoid(Function):

@@ -42,7 +42,7 @@ def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
 
 
 def conv2d_forward(x, w, b, stride=1, padding=0):
-    """Returns ``(out, cache)`` with out (N, F, OH, OW)."""
+    """Returns ``(out, cache)`` with out (N, F, OH, OW). Hint: cache x.shape, w, the cols, stride and padding."""
     # BEGIN YOUR CODE
     # TODO(Exercise 6): im2col, one matmul (np.matmul broadcasts over n), add the bias, reshape.
     raise NotImplementedError("Exercise 6: implement conv2d_forward: im2col, one matmul (np.matmul broadcasts over n), add the bias, reshape.")
