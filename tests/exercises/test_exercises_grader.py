@@ -141,3 +141,14 @@ def test_optimizer_steps_also_match_torch():
     r = E.grade(8, solutions=True, torch=True)
     assert r.passed, r.report()
     assert any("torch.optim.AdamW" in c.title for c in r.checks)
+
+
+def test_endless_loop_is_stopped_and_located(tmp_path, monkeypatch):
+    from tinygrad_dnn.exercises import grader
+
+    monkeypatch.setattr(grader, "TIME_LIMIT_S", 0.3)
+    path = _copy_solution(tmp_path, 9, lambda s: s.replace("    if step < warmup_steps:\n",
+                                                           "    while True:\n        pass\n    if step < warmup_steps:\n"))
+    r = E.grade(9, dir=tmp_path)
+    assert not r.passed and r.checks[0].status == "error"
+    assert "too slow" in r.checks[0].message and f"in warmup_cosine_lr at {path}:" in r.checks[0].message

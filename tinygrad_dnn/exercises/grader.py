@@ -18,7 +18,9 @@ import contextlib
 import importlib.util
 import linecache
 import os
+import signal
 import sys
+import threading
 import traceback
 from dataclasses import dataclass, field
 
@@ -27,6 +29,32 @@ import numpy as np
 
 class CheckFailed(AssertionError):
     """A check's verdict; the message says what is wrong and where."""
+
+
+class CheckTimeout(Exception):
+    """A check ran longer than :data:`TIME_LIMIT_S` (an endless loop in the student's code?)."""
+
+
+TIME_LIMIT_S = 60  # per check; the reference solutions need well under 1 s
+
+
+@contextlib.contextmanager
+def _time_limit(seconds):
+    """Interrupt the block after ``seconds`` (POSIX main thread only; elsewhere no limit)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum, frame):
+        raise CheckTimeout(f"stopped after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 @dataclass
@@ -240,12 +268,14 @@ class Grader:
     def check(self, title):
         status, message = "pass", ""
         try:
-            with np.errstate(over="raise", invalid="raise", divide="raise"):
+            with np.errstate(over="raise", invalid="raise", divide="raise"), _time_limit(TIME_LIMIT_S):
                 yield
         except CheckFailed as e:
             status, message = "fail", str(e)
         except NotImplementedError as e:
             status, message = "not implemented", self._blank_message(e)
+        except CheckTimeout as e:
+            status, message = "error", self._exception_message(e, prefix="too slow (an endless loop?)")
         except FloatingPointError as e:
             status, message = "fail", self._exception_message(e, prefix="floating-point error (overflow, 0/0 or "
                                                                         "division by zero)")
