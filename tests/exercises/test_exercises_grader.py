@@ -144,8 +144,13 @@ def test_optimizer_steps_also_match_torch():
 
 
 def test_endless_loop_is_stopped_and_located(tmp_path, monkeypatch):
+    import signal
+    import threading
+
     from tinygrad_dnn.exercises import grader
 
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        pytest.skip("the time limit needs SIGALRM in the main thread")
     monkeypatch.setattr(grader, "TIME_LIMIT_S", 0.3)
     path = _copy_solution(tmp_path, 9, lambda s: s.replace("    if step < warmup_steps:\n",
                                                            "    while True:\n        pass\n    if step < warmup_steps:\n"))
