@@ -1,7 +1,20 @@
-"""``torch.nn.utils``: gradient clipping (implemented in ``tinygrad_dnn.optim.clip``) and parameter vectors."""
+"""``torch.nn.utils``: gradient clipping (implemented in ``tinygrad_dnn.optim.clip``), parameter vectors,
+``parametrize`` / ``parametrizations`` (weight normalization) and the legacy ``weight_norm`` hook."""
 from __future__ import annotations
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+from . import parametrizations, parametrize
+from .weight_norm import remove_weight_norm, weight_norm
+
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "parameters_to_vector",
+    "parametrizations",
+    "parametrize",
+    "remove_weight_norm",
+    "vector_to_parameters",
+    "weight_norm",
+]
 
 
 def _clip():
