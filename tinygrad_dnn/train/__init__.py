@@ -6,7 +6,7 @@
 from . import diagnostics  # noqa: F401
 from .callbacks import (Callback, EarlyStopping, GradientClipping, LambdaCallback, LRScheduler,  # noqa: F401
                         ModelCheckpoint)
-from .snapshot import SnapshotEnsemble, snapshot_lr  # noqa: F401
 from .loop import (CheckpointError, History, NonFiniteLossError, Trainer, accuracy, fit,  # noqa: F401
                    plot_history)
 from .models import CNN1d, CNN2d, MLP, ResidualBlock, ResidualMLP, build_model  # noqa: F401
+from .snapshot import SnapshotEnsemble, snapshot_lr  # noqa: F401
