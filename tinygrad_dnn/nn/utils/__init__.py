@@ -19,7 +19,7 @@ __all__ = [
 
 def _clip():
     try:
-        from ..optim import clip
+        from ...optim import clip
     except ImportError as e:
         raise ImportError("nn.utils: gradient clipping lives in tinygrad_dnn.optim.clip, which is not available "
                           f"yet ({e})") from e
@@ -38,14 +38,14 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
 
 def parameters_to_vector(parameters):
     """Concatenate the flattened parameters into one vector (differentiable)."""
-    from ..autograd.joining import cat
+    from ...autograd.joining import cat
 
     return cat([p.reshape(-1) for p in parameters])
 
 
 def vector_to_parameters(vec, parameters):
     """Copy slices of ``vec`` into the parameters in place (under no_grad)."""
-    from ..autograd.grad_mode import no_grad
+    from ...autograd.grad_mode import no_grad
 
     i = 0
     with no_grad():
