@@ -13,7 +13,7 @@ from .loader import DataLoader, default_collate
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
                       WeightedRandomSampler)
 from .mnist1d import make_mnist1d, mnist1d_templates
-from .transforms import (PCA, Compose, CutMix, GaussianNoise, Lambda, Mixup, RandomCrop, RandomFlip,
+from .transforms import (PCA, Compose, CutMix, Cutout, GaussianNoise, Lambda, Mixup, RandomCrop, RandomFlip,
                          RandomHorizontalFlip, Standardize, SubtractChannelMean, Transform, Whitening,
                          soft_target_cross_entropy)
 
@@ -24,5 +24,5 @@ __all__ = [
     "make_moons", "make_circles", "make_sin_data", "cubic_fit_data", "make_least_squares", "quadratic",
     "rosenbrock", "saddle", "TEST_FUNCTIONS", "TestFunction", "get_test_function", "Transform", "Compose",
     "Lambda", "Standardize", "SubtractChannelMean", "PCA", "Whitening", "GaussianNoise", "RandomCrop",
-    "RandomFlip", "RandomHorizontalFlip", "Mixup", "CutMix", "soft_target_cross_entropy",
+    "RandomFlip", "RandomHorizontalFlip", "Mixup", "CutMix", "Cutout", "soft_target_cross_entropy",
 ]
