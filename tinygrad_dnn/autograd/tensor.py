@@ -25,9 +25,9 @@ import weakref
 
 from . import dtype as _dt
 from . import tensor_index as _index
+from . import tensor_random as _random
 from . import tensor_inplace as _inplace
 from . import tensor_math as _math
-from . import tensor_random as _random
 from . import tensor_reduce as _reduce
 from . import tensor_shape as _shape
 from . import views as _views
@@ -55,19 +55,9 @@ class Tensor(_math.MathMethods, _reduce.ReduceMethods, _shape.ShapeMethods, _inp
     # _route (views.alias): set only on a detach() of a view, never read on the hot path
     # _hooks: a leaf's gradient hooks (set only by register_hook), on the tensor itself so a hook whose
     # closure refers to the tensor forms a cycle the garbage collector frees (a global registry leaked it)
-    __slots__ = (
-        "__weakref__",
-        "_data",
-        "_hooks",
-        "_post_hooks",
-        "_route",
-        "_vc",
-        "_view",
-        "backend",
-        "grad",
-        "grad_fn",
-        "requires_grad",
-    )
+    # _post_hooks: its post-accumulate-grad hooks (register_post_accumulate_grad_hook), likewise
+    __slots__ = ("_data", "backend", "requires_grad", "grad", "grad_fn", "_vc", "_view", "_route", "_hooks",
+                 "_post_hooks", "__weakref__")
     __array_priority__ = 1000  # so numpy_array * tensor calls Tensor.__rmul__
 
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
@@ -395,7 +385,7 @@ class Tensor(_math.MathMethods, _reduce.ReduceMethods, _shape.ShapeMethods, _inp
         return iter(self.unbind(0))
 
 
-from . import function as _function
+from . import function as _function  # noqa: E402
 
 _function._bind(Tensor, _wrap)
 _views._bind(Tensor, _wrap)
