@@ -14,6 +14,7 @@ host); backend "nccl" sends CUDA arrays with NCCL and refuses CPU tensors, as to
 """
 from __future__ import annotations
 
+from ..autograd import views as _views
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from . import _mpi
@@ -49,6 +50,21 @@ def _host(t):
     return t.backend.to_host(t._data).copy(order="C")
 
 
+def _host_inplace(t):
+    """``t``'s own memory when it is already a contiguous, writable host array (NumPy backend), else None:
+    the collective then works in place, without the two copies."""
+    arr = t._data
+    host = t.backend.to_host(arr)
+    if host is arr and getattr(host, "ndim", 0) > 0 and host.flags.c_contiguous and host.flags.writeable:
+        return host
+    return None
+
+
+def _written(t):
+    """Record that a collective wrote ``t``'s memory directly (an in-place op: version bumped)."""
+    _views.bump(t)
+
+
 def _device(t):
     """A contiguous 1-d device copy of ``t``'s values (for NCCL)."""
     return t.backend.xp.reshape(t.backend.copy_c(t._data), (-1,))
@@ -70,6 +86,11 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
         buf = _device(tensor)
         _S.nccl.all_reduce_(buf, op)
     else:
+        buf = _host_inplace(tensor)
+        if buf is not None:
+            _mpi.all_reduce_(buf, op)
+            _written(tensor)
+            return _Work() if async_op else None
         buf = _host(tensor)
         _mpi.all_reduce_(buf, op)
     _write(tensor, buf, nccl)
@@ -85,6 +106,12 @@ def broadcast(tensor, src, group=None, async_op=False, group_src=None):
         buf = _device(tensor)
         _S.nccl.broadcast_(buf, int(src))
     else:
+        buf = _host_inplace(tensor)
+        if buf is not None:
+            _mpi.broadcast_(buf, int(src))
+            if _S.rank != int(src):
+                _written(tensor)
+            return _Work() if async_op else None
         buf = _host(tensor)
         _mpi.broadcast_(buf, int(src))
     if _S.rank != int(src):
