@@ -1,8 +1,7 @@
 """The NCCL transport for CUDA tensors: ``cupy.cuda.nccl`` on contiguous CuPy arrays, on the current stream.
 
-MPI is used only once, to hand rank 0's NCCL unique id to the other ranks. This module imports CuPy
-for the NCCL bindings and the current stream (not for array math: the arrays come from the CUDA
-backend). One GPU per process: the CUDA backend uses device 0, so give each rank its own GPU with
+MPI is used only once, to hand rank 0's NCCL unique id to the other ranks. CuPy's NCCL module and
+the current stream come from ``backend/nccl.py`` (the arrays from the CUDA backend). One GPU per process: the CUDA backend uses device 0, so give each rank its own GPU with
 ``CUDA_VISIBLE_DEVICES`` (``init_process_group(backend="nccl")`` sets it to the node-local rank when it
 is unset and CuPy has not been loaded yet).
 
@@ -29,9 +28,10 @@ class NcclGroup:
     """An ``NcclCommunicator`` over all ranks (unique id from rank 0, sent over MPI)."""
 
     def __init__(self, comm, rank, size):
+        from ..backend import nccl as _bindings
+
         try:
-            import cupy
-            from cupy.cuda import nccl
+            cupy, nccl = _bindings.load()
         except Exception as e:  # noqa: BLE001  (ImportError, or CuPy failing to load CUDA/NCCL)
             raise RuntimeError(f"init_process_group(backend='nccl'): CuPy with NCCL is needed ({e}); install the "
                                "CUDA extra (pip install \"tinygrad-dnn[cuda12]\") or use backend='mpi'") from None
@@ -45,7 +45,9 @@ class NcclGroup:
                     ReduceOp.MAX: nccl.NCCL_MAX, ReduceOp.AVG: getattr(nccl, "NCCL_AVG", None)}
 
     def _stream(self):
-        return self.cupy.cuda.get_current_stream().ptr
+        from ..backend.nccl import current_stream_ptr
+
+        return current_stream_ptr(self.cupy)
 
     def _typed(self, arr, op):
         """(array NCCL can reduce, nccl type, nccl op, needs copy back)."""

@@ -92,11 +92,9 @@ def is_mpi_available() -> bool:
 
 def is_nccl_available() -> bool:
     """True if CuPy with its NCCL bindings is importable (a GPU is still needed to use it)."""
-    try:
-        from cupy.cuda import nccl  # noqa: F401
-    except Exception:  # noqa: BLE001  (ImportError, or CuPy failing to load its CUDA libraries)
-        return False
-    return True
+    from ..backend import nccl
+
+    return nccl.available()
 
 
 def is_initialized() -> bool:
