@@ -12,6 +12,7 @@ from .functions import TEST_FUNCTIONS, TestFunction, get_test_function, quadrati
 from .loader import DataLoader, default_collate
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
                       WeightedRandomSampler)
+from .distributed import DistributedSampler
 from .mnist1d import make_mnist1d, mnist1d_templates
 from .transforms import (PCA, Compose, CutMix, Cutout, GaussianNoise, Lambda, Mixup, RandomCrop, RandomFlip,
                          RandomHorizontalFlip, Standardize, SubtractChannelMean, Transform, Whitening,
@@ -20,7 +21,7 @@ from .transforms import (PCA, Compose, CutMix, Cutout, GaussianNoise, Lambda, Mi
 __all__ = [
     "Generator", "Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
     "default_collate", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-    "WeightedRandomSampler", "BatchSampler", "Splits", "load_digits", "load_mnist1d", "make_mnist1d", "mnist1d_templates", "make_spirals",
+    "WeightedRandomSampler", "BatchSampler", "DistributedSampler", "Splits", "load_digits", "load_mnist1d", "make_mnist1d", "mnist1d_templates", "make_spirals",
     "make_moons", "make_circles", "make_sin_data", "cubic_fit_data", "make_least_squares", "quadratic",
     "rosenbrock", "saddle", "TEST_FUNCTIONS", "TestFunction", "get_test_function", "Transform", "Compose",
     "Lambda", "Standardize", "SubtractChannelMean", "PCA", "Whitening", "GaussianNoise", "RandomCrop",
