@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -41,9 +41,31 @@
 #   PyTorch tutorial the slide comes from (`MSELoss(reduction='sum')`, `SGD(lr=1e-6)`), and the
 #   `string()` f-string is broken over two lines by the slide layout.
 
+# %% [markdown]
+# **Setup.** This notebook needs the `tinygrad_dnn` package. From the repository root:
+# `pip install -e ".[notebooks]"` (Jupyter, jupytext, matplotlib, scikit-learn, tqdm), then open it in
+# Jupyter. On **Colab**: upload the repository (or `!git clone` your copy of it), then run
+# `!pip install -e "/content/<repository folder>[notebooks]"` and restart the session. The next cell
+# checks the import and says what to do when it fails.
+
+# %%
+import importlib.util
+
+if importlib.util.find_spec("tinygrad_dnn") is None:
+    raise ImportError(
+        "tinygrad_dnn is not installed in this kernel. From the repository root run\n"
+        "    pip install -e \".[notebooks]\"\n"
+        "then restart the kernel. On Colab: upload the repository or `!git clone` it, then\n"
+        "    !pip install -e \"/content/<repository folder>[notebooks]\"\n"
+        "and restart the session (Runtime > Restart session).")
+import tinygrad_dnn
+
+print(f"tinygrad_dnn {tinygrad_dnn.__version__} from {tinygrad_dnn.__file__}")
+
 # %%
 import math
 import os
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -53,13 +75,21 @@ import tinygrad_dnn as torch
 from tinygrad_dnn.gradcheck import numerical_grad, rel_error
 
 SMALL = os.environ.get("TINYGRAD_DNN_NOTEBOOK_SMALL") == "1"  # reduced size for CI
-FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES", "figures"))
+# A plain run saves figures to a scratch folder; TINYGRAD_DNN_NOTEBOOK_FIGURES=figures (what
+# `python notebooks/build_ipynb.py --figures` sets) regenerates the committed notebooks/figures/*.png.
+FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES")
+               or Path(tempfile.gettempdir()) / "tinygrad_dnn_figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 
 def savefig(fig, what):
     """Save a key figure as figures/01_<what>.png (it is also shown inline)."""
     fig.savefig(FIGURES / f"01_{what}.png", dpi=110, bbox_inches="tight")
+
+# Slide-ready figures: >= 12 pt text everywhere (legends and ticks included), thicker lines.
+plt.rcParams.update({"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 12,
+                     "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 15,
+                     "lines.linewidth": 2})
 
 
 # This notebook is cheap (2000 steps take well under a second), so SMALL only prints less.
@@ -443,7 +473,7 @@ for name, L in losses.items():
 ax1.axhline(best_loss, color="k", lw=0.8, ls="-.", label=f"best cubic ({best_loss:.2f})")
 ax1.set(xscale="log", yscale="log", xlabel="step", ylabel="sum of squared errors",
         title="Cubic fit of sin: five versions")
-ax1.legend(fontsize=8)
+ax1.legend()
 
 with torch.no_grad():
     ax2.plot(xs, np.sin(xs), "k", lw=3, alpha=0.3, label="sin x")
@@ -452,7 +482,7 @@ with torch.no_grad():
     ax2.plot(xs, rms_fit, "--", label="version 4 (RMSprop)")
     ax2.plot(xs, X_np @ w_star, ":", label="best cubic")
 ax2.set(xlabel="x", ylabel="y", title="The fitted cubics")
-ax2.legend(fontsize=8)
+ax2.legend()
 fig.tight_layout()
 savefig(fig, "loss_curves")
 plt.show()

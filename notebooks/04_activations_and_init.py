@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -36,9 +36,31 @@
 # The tanh "Xavier" of the slides is `randn / sqrt(fan_in)` (LeCun's variance $1/d_{in}$); Glorot's
 # $2/(d_{in}+d_{out})$ is the same number only because fan-in = fan-out = 500 here.
 
+# %% [markdown]
+# **Setup.** This notebook needs the `tinygrad_dnn` package. From the repository root:
+# `pip install -e ".[notebooks]"` (Jupyter, jupytext, matplotlib, scikit-learn, tqdm), then open it in
+# Jupyter. On **Colab**: upload the repository (or `!git clone` your copy of it), then run
+# `!pip install -e "/content/<repository folder>[notebooks]"` and restart the session. The next cell
+# checks the import and says what to do when it fails.
+
+# %%
+import importlib.util
+
+if importlib.util.find_spec("tinygrad_dnn") is None:
+    raise ImportError(
+        "tinygrad_dnn is not installed in this kernel. From the repository root run\n"
+        "    pip install -e \".[notebooks]\"\n"
+        "then restart the kernel. On Colab: upload the repository or `!git clone` it, then\n"
+        "    !pip install -e \"/content/<repository folder>[notebooks]\"\n"
+        "and restart the session (Runtime > Restart session).")
+import tinygrad_dnn
+
+print(f"tinygrad_dnn {tinygrad_dnn.__version__} from {tinygrad_dnn.__file__}")
+
 # %%
 import math
 import os
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -51,13 +73,21 @@ from tinygrad_dnn.nn import functional as F
 from tinygrad_dnn.train.diagnostics import ActivationMonitor
 
 SMALL = os.environ.get("TINYGRAD_DNN_NOTEBOOK_SMALL") == "1"  # reduced size for CI
-FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES", "figures"))
+# A plain run saves figures to a scratch folder; TINYGRAD_DNN_NOTEBOOK_FIGURES=figures (what
+# `python notebooks/build_ipynb.py --figures` sets) regenerates the committed notebooks/figures/*.png.
+FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES")
+               or Path(tempfile.gettempdir()) / "tinygrad_dnn_figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 
 def savefig(fig, what):
     """Save a key figure as figures/04_<what>.png (it is also shown inline)."""
     fig.savefig(FIGURES / f"04_{what}.png", dpi=110, bbox_inches="tight")
+
+# Slide-ready figures: >= 12 pt text everywhere (legends and ticks included), thicker lines.
+plt.rcParams.update({"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 12,
+                     "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 15,
+                     "lines.linewidth": 2})
 
 
 torch.manual_seed(0)
@@ -165,7 +195,7 @@ for ax, (name, (f, df)) in zip(axes.flat, panels):
     ax.set_ylim(-1.5, 4.2)
 for ax in axes.flat[len(panels):]:
     ax.axis("off")
-axes[0, 0].legend(loc="upper left", fontsize=8)
+axes[0, 0].legend(loc="upper left")
 fig.suptitle("The activation zoo and its derivatives (autograd)")
 fig.tight_layout()
 savefig(fig, "activations")
@@ -314,7 +344,7 @@ for i, name in enumerate(SETTINGS):
     axes[0].plot([1, 5, 10], np.maximum(lec, 1e-12), "x", color=c, ms=10, mew=2)
 axes[0].set(yscale="log", ylim=(1e-7, 2), xlabel="layer", ylabel="std of H",
             title="per-layer std: seeds (thin), median (o), mean-field (:), lecture (x)")
-axes[0].legend(fontsize=8)
+axes[0].legend()
 for i, name in enumerate(SETTINGS):
     axes[1].plot(layers, med[name], "o-", color=f"C{i}", label=name)
 axes[1].set(xlabel="layer", ylabel="std of H", title="same, linear scale")
@@ -555,7 +585,7 @@ for i, (name, (dh, dw, _)) in enumerate(GRADS.items()):
     axes[1].plot(layers, dw, "o-", color=f"C{i}", label=name)
 axes[0].set(yscale="log", xlabel="layer", ylabel="||dL/dH_l||", title="backward signal per layer")
 axes[1].set(yscale="log", xlabel="layer", ylabel="||dL/dW_l||", title="weight gradient per layer")
-axes[0].legend(fontsize=8)
+axes[0].legend()
 fig.tight_layout()
 savefig(fig, "gradients_per_layer")
 plt.show()

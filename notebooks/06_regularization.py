@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -37,9 +37,31 @@
 # $\epsilon = e/C$. The ridge closed form is for the *sum* of squared errors; with a mean loss the
 # same solution needs $\lambda_{mean} = \lambda/N$.
 
+# %% [markdown]
+# **Setup.** This notebook needs the `tinygrad_dnn` package. From the repository root:
+# `pip install -e ".[notebooks]"` (Jupyter, jupytext, matplotlib, scikit-learn, tqdm), then open it in
+# Jupyter. On **Colab**: upload the repository (or `!git clone` your copy of it), then run
+# `!pip install -e "/content/<repository folder>[notebooks]"` and restart the session. The next cell
+# checks the import and says what to do when it fails.
+
+# %%
+import importlib.util
+
+if importlib.util.find_spec("tinygrad_dnn") is None:
+    raise ImportError(
+        "tinygrad_dnn is not installed in this kernel. From the repository root run\n"
+        "    pip install -e \".[notebooks]\"\n"
+        "then restart the kernel. On Colab: upload the repository or `!git clone` it, then\n"
+        "    !pip install -e \"/content/<repository folder>[notebooks]\"\n"
+        "and restart the session (Runtime > Restart session).")
+import tinygrad_dnn
+
+print(f"tinygrad_dnn {tinygrad_dnn.__version__} from {tinygrad_dnn.__file__}")
+
 # %%
 import math
 import os
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -53,13 +75,21 @@ from tinygrad_dnn.train import fit
 from tinygrad_dnn.train.callbacks import EarlyStopping
 
 SMALL = os.environ.get("TINYGRAD_DNN_NOTEBOOK_SMALL") == "1"  # reduced size for CI
-FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES", "figures"))
+# A plain run saves figures to a scratch folder; TINYGRAD_DNN_NOTEBOOK_FIGURES=figures (what
+# `python notebooks/build_ipynb.py --figures` sets) regenerates the committed notebooks/figures/*.png.
+FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES")
+               or Path(tempfile.gettempdir()) / "tinygrad_dnn_figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 
 def savefig(fig, what):
     """Save a key figure as figures/06_<what>.png (it is also shown inline)."""
     fig.savefig(FIGURES / f"06_{what}.png", dpi=110, bbox_inches="tight")
+
+# Slide-ready figures: >= 12 pt text everywhere (legends and ticks included), thicker lines.
+plt.rcParams.update({"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 12,
+                     "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 15,
+                     "lines.linewidth": 2})
 
 
 torch.manual_seed(0)
@@ -241,7 +271,7 @@ for k in ("no regularization (SGD)", "SGD weight_decay", "SGD mom. weight_decay"
           "no regularization (Adam)", "Adam weight_decay (= L2)", "AdamW weight_decay"):
     ax.plot(runs_wd[k][1], label=k, ls="--" if "Adam" in k else "-")
 ax.set(xlabel="step", ylabel="||theta||", title=f"weight norm under L2 vs decoupled weight decay (lambda = {LAM})")
-ax.legend(fontsize=8)
+ax.legend()
 savefig(fig, "weight_decay")
 plt.show()
 
@@ -371,7 +401,7 @@ axes[1].plot(Ts, lin_gap, "s-", label="linear readout after dropout")
 axes[1].plot(Ts, lin_gap[0] / np.sqrt(Ts), ":", color="gray", label="1/sqrt(T)")
 axes[1].set(xscale="log", yscale="log", xlabel="T", ylabel="mean |MC average - eval output|",
             title="MC converges to the mean field only for a linear net")
-axes[1].legend(fontsize=8)
+axes[1].legend()
 fig.tight_layout()
 savefig(fig, "dropout_mc")
 plt.show()
@@ -547,7 +577,7 @@ for ax in axes[:, :4].flat:
 for a, d in draws.items():
     axes[0, 4].hist(d, bins=30, alpha=0.6, density=True, label=f"alpha {a}")
 axes[0, 4].set_title("lambda ~ Beta(alpha, alpha)", fontsize=9)
-axes[0, 4].legend(fontsize=7)
+axes[0, 4].legend()
 axes[1, 4].axis("off")
 fig.suptitle(f"mixup on the digits (this batch: lambda = {lam_:.2f})")
 fig.tight_layout()

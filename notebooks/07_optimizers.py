@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -37,8 +37,30 @@
 # * PyTorch's momentum (`v = mu v + g; p -= lr v`) and the slides' (`m = beta m - eta g; p += m`) are the
 #   same with a constant learning rate, not when it changes (section 3).
 
+# %% [markdown]
+# **Setup.** This notebook needs the `tinygrad_dnn` package. From the repository root:
+# `pip install -e ".[notebooks]"` (Jupyter, jupytext, matplotlib, scikit-learn, tqdm), then open it in
+# Jupyter. On **Colab**: upload the repository (or `!git clone` your copy of it), then run
+# `!pip install -e "/content/<repository folder>[notebooks]"` and restart the session. The next cell
+# checks the import and says what to do when it fails.
+
+# %%
+import importlib.util
+
+if importlib.util.find_spec("tinygrad_dnn") is None:
+    raise ImportError(
+        "tinygrad_dnn is not installed in this kernel. From the repository root run\n"
+        "    pip install -e \".[notebooks]\"\n"
+        "then restart the kernel. On Colab: upload the repository or `!git clone` it, then\n"
+        "    !pip install -e \"/content/<repository folder>[notebooks]\"\n"
+        "and restart the session (Runtime > Restart session).")
+import tinygrad_dnn
+
+print(f"tinygrad_dnn {tinygrad_dnn.__version__} from {tinygrad_dnn.__file__}")
+
 # %%
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,13 +71,21 @@ import tinygrad_dnn as torch
 from tinygrad_dnn.data import TEST_FUNCTIONS, make_least_squares, quadratic, rosenbrock, saddle
 
 SMALL = os.environ.get("TINYGRAD_DNN_NOTEBOOK_SMALL") == "1"  # reduced size for CI
-FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES", "figures"))
+# A plain run saves figures to a scratch folder; TINYGRAD_DNN_NOTEBOOK_FIGURES=figures (what
+# `python notebooks/build_ipynb.py --figures` sets) regenerates the committed notebooks/figures/*.png.
+FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES")
+               or Path(tempfile.gettempdir()) / "tinygrad_dnn_figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 
 def savefig(fig, what):
     """Save a key figure as figures/07_<what>.png (it is also shown inline)."""
     fig.savefig(FIGURES / f"07_{what}.png", dpi=110, bbox_inches="tight")
+
+# Slide-ready figures: >= 12 pt text everywhere (legends and ticks included), thicker lines.
+plt.rcParams.update({"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 12,
+                     "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 15,
+                     "lines.linewidth": 2})
 
 
 torch.manual_seed(0)
@@ -132,7 +162,7 @@ for ax, (name, ps) in zip(axes, paths.items()):
     contour(ax, TEST_FUNCTIONS[name], levels[name])
     for label, path in ps.items():
         ax.plot(path[:, 0], path[:, 1], ".-", ms=2, lw=1, color=COLORS[label], label=label)
-axes[0].legend(fontsize=8)
+axes[0].legend()
 fig.suptitle("optimizer paths (black dot: start, star: minimum)")
 savefig(fig, "trajectories")
 plt.show()
@@ -336,7 +366,7 @@ contour(axes[2], TEST_FUNCTIONS["quadratic"], np.linspace(0, 40, 21))
 axes[2].plot(*variants["pytorch"].T, ".-", ms=2, label="PyTorch Adam on f")
 axes[2].plot(*ours_scaled.T, "--", label="PyTorch Adam on 1e-5 f")
 axes[2].plot(*scaled_runs["eps_inside"].T, ".-", ms=2, label="eps inside the root, on 1e-5 f")
-axes[2].legend(fontsize=8)
+axes[2].legend()
 savefig(fig, "adam_variants")
 plt.show()
 

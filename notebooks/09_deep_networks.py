@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -26,9 +26,31 @@
 # 3. MNIST-1D (Greydanus 2020): logistic regression vs MLP vs CNN, where the published test accuracies
 #    are 32%, 68% and 94%, and an MLP on the 8x8 digits.
 
+# %% [markdown]
+# **Setup.** This notebook needs the `tinygrad_dnn` package. From the repository root:
+# `pip install -e ".[notebooks]"` (Jupyter, jupytext, matplotlib, scikit-learn, tqdm), then open it in
+# Jupyter. On **Colab**: upload the repository (or `!git clone` your copy of it), then run
+# `!pip install -e "/content/<repository folder>[notebooks]"` and restart the session. The next cell
+# checks the import and says what to do when it fails.
+
+# %%
+import importlib.util
+
+if importlib.util.find_spec("tinygrad_dnn") is None:
+    raise ImportError(
+        "tinygrad_dnn is not installed in this kernel. From the repository root run\n"
+        "    pip install -e \".[notebooks]\"\n"
+        "then restart the kernel. On Colab: upload the repository or `!git clone` it, then\n"
+        "    !pip install -e \"/content/<repository folder>[notebooks]\"\n"
+        "and restart the session (Runtime > Restart session).")
+import tinygrad_dnn
+
+print(f"tinygrad_dnn {tinygrad_dnn.__version__} from {tinygrad_dnn.__file__}")
+
 # %%
 import math
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,13 +66,21 @@ from tinygrad_dnn.train import CNN1d, MLP, ResidualMLP
 from tinygrad_dnn.train.diagnostics import compute_gradient_norms
 
 SMALL = os.environ.get("TINYGRAD_DNN_NOTEBOOK_SMALL") == "1"  # reduced size for CI
-FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES", "figures"))
+# A plain run saves figures to a scratch folder; TINYGRAD_DNN_NOTEBOOK_FIGURES=figures (what
+# `python notebooks/build_ipynb.py --figures` sets) regenerates the committed notebooks/figures/*.png.
+FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES")
+               or Path(tempfile.gettempdir()) / "tinygrad_dnn_figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 
 def savefig(fig, what):
     """Save a key figure as figures/09_<what>.png (it is also shown inline)."""
     fig.savefig(FIGURES / f"09_{what}.png", dpi=110, bbox_inches="tight")
+
+# Slide-ready figures: >= 12 pt text everywhere (legends and ticks included), thicker lines.
+plt.rcParams.update({"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 12,
+                     "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 15,
+                     "lines.linewidth": 2})
 
 
 torch.manual_seed(0)
@@ -134,7 +164,7 @@ for name, g in grads.items():
 ax.set_xlabel("layer (1 = input side)")
 ax.set_ylabel(r"$\|\nabla_W L\|$")
 ax.set_title(f"gradient norm per layer at initialization, {DEPTH} hidden layers x {WIDTH}")
-ax.legend(fontsize=8)
+ax.legend()
 savefig(fig, "gradient_norms")
 plt.show()
 
@@ -255,7 +285,7 @@ ax.axvline(1, color="gray", lw=0.5)
 ax.set_xlabel(r"$\alpha$ (line) / $t$ (curve): 0 = solution A, 1 = solution B")
 ax.set_ylabel("cross-entropy")
 ax.set_title("mode connectivity: two solutions from two seeds")
-ax.legend(fontsize=8)
+ax.legend()
 savefig(fig, "mode_connectivity")
 plt.show()
 
@@ -338,7 +368,7 @@ axs[1].set_title("along a random unit direction")
 for ax in axs:
     ax.set_xlabel("s (distance in parameter space)")
     ax.set_ylabel("training loss")
-    ax.legend(fontsize=8)
+    ax.legend()
 fig.suptitle("a perturbed copy of each solution: small batch (flat) vs full batch (sharp)")
 savefig(fig, "flat_vs_sharp")
 plt.show()
@@ -385,7 +415,7 @@ ax.set_xticks(xs)
 ax.set_xticklabels(list(published))
 ax.set_ylabel("test accuracy")
 ax.set_title("MNIST-1D")
-ax.legend(fontsize=8)
+ax.legend()
 savefig(fig, "mnist1d")
 plt.show()
 
