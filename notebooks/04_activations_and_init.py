@@ -312,14 +312,19 @@ def close(measured, lecture, rtol):
     return abs(measured / lecture - 1) < rtol
 
 
+# Tolerances, measured: 10 seeds of this loop give a relative spread (max - min) / median of the tanh
+# stds of 0.3% / 1.4% / 3.7% (x0.01, layers 1/5/10), <= 0.1% (x1.0), 0.2% / 0.8% / 2.3% (Xavier);
+# the lecture's numbers are one draw printed to 2-3 digits. So rtol = 3x the spread + the lecture's rounding.
 # tanh x0.01: the signal shrinks ~4.5x per layer and is gone by layer 10
-assert close(med["tanh x0.01"][0], 0.213, 0.05) and close(med["tanh x0.01"][4], 0.00053, 0.15)
-assert med["tanh x0.01"][9] < 1e-5
-# tanh x1.0: every layer saturated at +-1 (std 0.98)
-assert all(close(s, 0.98, 0.02) for s in med["tanh x1.0"])
+assert close(med["tanh x0.01"][0], 0.213, 0.01) and close(med["tanh x0.01"][4], 0.00053, 0.05)
+assert med["tanh x0.01"][9] < 1e-5  # measured 2.9e-7..3.0e-7
+# tanh x1.0: every layer saturated at +-1 (std 0.98 printed; measured 0.9813..0.9821)
+assert all(close(s, 0.98, 0.01) for s in med["tanh x1.0"])
 # tanh "Xavier": a slow decline
-for layer, ref in zip((0, 4, 9), LECTURE["tanh Xavier"]):
-    assert close(med["tanh Xavier"][layer], ref, 0.15), (layer, med["tanh Xavier"][layer], ref)
+for layer, ref, rtol in zip((0, 4, 9), LECTURE["tanh Xavier"], (0.01, 0.03, 0.07)):
+    assert close(med["tanh Xavier"][layer], ref, rtol), (layer, med["tanh Xavier"][layer], ref)
+# ReLU: half the units carry no signal and ten layers compound the per-layer gain's noise: 10 seeds
+# spread by 25% (layer 5) and 72% (layer 10), so the median of 3-7 seeds is compared at 25%
 # ReLU + Xavier: halves the variance at every layer
 for layer, ref in zip((0, 4, 9), LECTURE["ReLU Xavier"]):
     assert close(med["ReLU Xavier"][layer], ref, 0.25), (layer, med["ReLU Xavier"][layer], ref)
@@ -607,9 +612,11 @@ zq, wq = np.polynomial.hermite_e.hermegauss(80)
 quad = (wq * np.maximum(zq, 0) ** 2).sum() / wq.sum()
 print(f"Monte Carlo E[ReLU(z)^2] = {second:.4f}, quadrature {quad:.6f}, E[ReLU(z)] = {F.relu(z).mean().item():.4f} "
       f"(1/sqrt(2 pi) = {1 / math.sqrt(2 * math.pi):.4f})")
-assert abs(second - 0.5) < 0.01 and abs(quad - 0.5) < 1e-3
+assert abs(second - 0.5) < 0.01  # the library's relu on 2e5-2e6 samples (NumPy's quadrature: printed only)
 assert abs(F.relu(z).mean().item() - 1 / math.sqrt(2 * math.pi)) < 0.01
-# He layer 1: z ~ N(0, 2) -> std of ReLU(z) = sqrt(2) sqrt(1/2 - 1/(2 pi)) = 0.826, the lecture's 0.83
+# He layer 1: z ~ N(0, 2) -> std of ReLU(z) = sqrt(2) sqrt(1/2 - 1/(2 pi)) = 0.826, the lecture's 0.83.
+# The check is the library's layer-1 std of section 3 against this formula: 10 seeds give 0.8231..0.8273
+# (spread 0.5%), so 1.5%. (A He init with gain 1 instead of sqrt(2) gives 0.58; without the ReLU, 1.41.)
 he_std = math.sqrt(2) * math.sqrt(0.5 - 1 / (2 * math.pi))
-print(f"predicted He layer std {he_std:.4f}")
-assert close(he_std, 0.83, 0.01)
+print(f"predicted He layer-1 std {he_std:.4f}; measured (median over seeds, section 3) {med['ReLU He'][0]:.4f}")
+assert close(med["ReLU He"][0], he_std, 0.015)
