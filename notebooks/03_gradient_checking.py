@@ -139,8 +139,10 @@ plt.show()
 
 # %%
 for name, (h_best, floor, eps_mach) in best.items():
-    assert eps_mach ** (1 / 3) / 4 < h_best < 4 * eps_mach ** (1 / 3), (name, h_best)
-    assert eps_mach ** (2 / 3) / 10 < floor < 10 * eps_mach ** (2 / 3), (name, floor)
+    # measured (both sizes): h_best / eps^(1/3) = 0.79-1.08, floor / eps^(2/3) = 0.16-0.35; the h grid's
+    # spacing is a factor 2.2 in small mode, so h_best within 3x, the floor within (1/10, 2)
+    assert eps_mach ** (1 / 3) / 3 < h_best < 3 * eps_mach ** (1 / 3), (name, h_best)
+    assert eps_mach ** (2 / 3) / 10 < floor < 2 * eps_mach ** (2 / 3), (name, floor)
 assert 3e-3 / 3 < best["float32"][0] < 3 * 5e-3 and 6e-6 / 3 < best["float64"][0] < 3 * 6e-6  # curriculum.md
 assert np.interp(-6, np.log10(hs), curves["float32"]) > 1e-2  # h = 1e-6 in float32: useless
 assert np.interp(-6, np.log10(hs), curves["float64"]) < 1e-9  # ... but fine in float64
@@ -208,8 +210,10 @@ rows = {
 }
 for k, v in rows.items():
     print(f"{k:<38} rel error {v:.1e}")
+# Thresholds from 10 seeds of this network (X, y, W1, W2 redrawn): float64 1.5e-9..2.1e-8, float32 at its
+# best step 7.7e-4..1.0e-2 (the worst element, heavy-tailed); windows about 3x outside those ranges
 assert rows["float64, h=6e-6"] < 1e-7  # good
-assert 1e-6 < rows["float32, h=5e-3"] < 5e-2  # the best float32 can do: "uncomfortable", not conclusive
+assert 3e-4 < rows["float32, h=5e-3"] < 3e-2  # the best float32 can do: "uncomfortable", not conclusive
 assert rows["float32, h=1e-6"] > 0.5  # the differences round to 0 in float32: numerical gradient 0
 assert rows["wrong backward (missing 2), float64"] > 0.3  # a factor 2 gives 1/3 exactly: clearly wrong
 print("missing factor 2 -> rel error |a - 2a| / (|a| + |2a|) = 1/3")
