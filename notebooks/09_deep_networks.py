@@ -372,10 +372,21 @@ for ax in axs:
 fig.suptitle("a perturbed copy of each solution: small batch (flat) vs full batch (sharp)")
 savefig(fig, "flat_vs_sharp")
 plt.show()
-ratio = runs["full batch"]["lam"] / runs["batch 8"]["lam"]
-# near the minimum the loss along the top eigenvector grows like lambda_max s^2 / 2
-print(f"lambda_max full batch / batch 8 = {ratio:.2f}")
-assert ratio > 1.3  # the full-batch solution is sharper (small mode: ~1.7x)
+# near the minimum the loss along the top eigenvector grows like lambda_max s^2 / 2.
+# One initialization is an anecdote: repeat with other seeds (initialization and batch order).
+SHARP_SEEDS = range(3) if SMALL else range(5)
+ratios_fs = [runs["full batch"]["lam"] / runs["batch 8"]["lam"]]
+for seed in SHARP_SEEDS[1:]:
+    lams = {}
+    for label, bs in (("batch 8", 8), ("full batch", N_SUB)):
+        model, _ = train_until(make_mlp(seed), bs, LR, seed=seed)
+        lams[label] = top_hessian_eigen(parameters_to_vector(model.parameters()).detach(),
+                                        iters=10 if SMALL else 30)[0]
+    ratios_fs.append(lams["full batch"] / lams["batch 8"])
+print("lambda_max full batch / batch 8, per seed:", " ".join(f"{r:.2f}" for r in ratios_fs))
+# Measured, seeds 0-5: 1.10-1.63 (median of seeds 0-2: 1.51 small, of seeds 0-4: 1.45 full). Asserted: the
+# median above 1.25 and no seed reversed (all above 0.95; the smallest measured is 1.07)
+assert np.median(ratios_fs) > 1.25 and min(ratios_fs) > 0.95
 
 # %% [markdown]
 # ## 3. MNIST-1D: logistic regression vs MLP vs CNN, and the digits
@@ -419,9 +430,13 @@ ax.legend()
 savefig(fig, "mnist1d")
 plt.show()
 
-assert acc_1d["CNN"] > acc_1d["MLP"] + 0.1 and acc_1d["MLP"] > 0.3 and acc_1d["CNN"] > 0.8
-if not SMALL:  # the published scale
+# Small mode, initialization seeds 0-3 (300/300/200 steps): logistic 0.305-0.311, MLP 0.573-0.598, CNN
+# 0.920-0.959; thresholds about 3x the spread below the lowest: the order logistic < MLP < CNN, clearly
+if SMALL:
+    assert abs(acc_1d["logistic"] - 0.31) < 0.03 and acc_1d["MLP"] > 0.5 and acc_1d["CNN"] > 0.8
+else:  # the published scale
     assert abs(acc_1d["logistic"] - 0.32) < 0.08 and abs(acc_1d["MLP"] - 0.68) < 0.1 and acc_1d["CNN"] > 0.88
+assert acc_1d["logistic"] + 0.15 < acc_1d["MLP"] and acc_1d["MLP"] + 0.15 < acc_1d["CNN"]
 
 # %% [markdown]
 # The 8x8 digits are easy by comparison: a standardized MLP reaches about 97% (the reference range is
