@@ -155,16 +155,35 @@ def contour(ax, tf, levels):
         ax.plot(*tf.minimum, "k*", ms=12)
 
 
-fig, axes = plt.subplots(1, 3, figsize=(18, 5.5))
-levels = {"quadratic": np.linspace(0, 40, 21) ** 1.0, "rosenbrock": np.logspace(-1, 3.5, 20),
-          "saddle": np.linspace(-2, 2, 21)}
-for ax, (name, ps) in zip(axes, paths.items()):
+STYLES = dict(zip(paths["quadratic"], ["-", "--", "-.", ":", "-", "--", "-.", ":"]))
+fig, axes = plt.subplots(1, 2, figsize=(15, 6.5))
+levels = {"quadratic": np.linspace(0, 40, 21) ** 1.0, "saddle": np.linspace(-2, 2, 21)}
+for ax, name in zip(axes, ("quadratic", "saddle")):
     contour(ax, TEST_FUNCTIONS[name], levels[name])
-    for label, path in ps.items():
-        ax.plot(path[:, 0], path[:, 1], ".-", ms=2, lw=1, color=COLORS[label], label=label)
-axes[0].legend()
-fig.suptitle("optimizer paths (black dot: start, star: minimum)")
+    for label, path in paths[name].items():
+        ax.plot(path[:, 0], path[:, 1], ls=STYLES[label], lw=2, color=COLORS[label], label=label)
+axes[0].set_title(r"bowl $x_1^2 + 4x_2^2$")
+axes[1].set_title(r"saddle $x_1^2 - x_2^2$")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="center right", bbox_to_anchor=(1.12, 0.5))
+fig.suptitle("Optimizer paths (black dot: start, star: minimum)")
+fig.tight_layout()
 savefig(fig, "trajectories")
+plt.show()
+
+# %% [markdown]
+# On Rosenbrock's banana every method follows the same curved valley, so the paths lie on top of each
+# other; what separates them is *how fast* they move along it: the function value against the step.
+
+# %%
+fig, ax = plt.subplots(figsize=(10, 5.5))
+rosen = TEST_FUNCTIONS["rosenbrock"]
+for label, path in paths["rosenbrock"].items():
+    fvals = rosen(path[:, 0], path[:, 1])
+    ax.loglog(np.arange(1, len(path) + 1), fvals + 1e-16, ls=STYLES[label], lw=2, color=COLORS[label], label=label)
+ax.set(xlabel="step", ylabel=r"$f(x) - f(x^*)$",
+       title=r"Rosenbrock $(1 - x_1)^2 + 100 (x_2 - x_1^2)^2$: progress along the valley")
+ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+savefig(fig, "rosenbrock")
 plt.show()
 
 # %% [markdown]
@@ -352,21 +371,40 @@ assert np.abs(ours_scaled - variants["pytorch"]).max() < 0.05  # scale invariant
 assert np.linalg.norm(scaled_runs["eps_inside"][-1]) > 5 * np.linalg.norm(scaled_runs["pytorch"][-1])
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(17, 4.5))
+fig, axes = plt.subplots(1, 2, figsize=(14, 5))
 tt = np.arange(1, 5001)
-axes[0].semilogx(tt, (1 - 0.9 ** tt) / np.sqrt(1 - 0.999 ** tt))
+ratio_t = (1 - 0.9 ** tt) / np.sqrt(1 - 0.999 ** tt)
+axes[0].semilogx(tt, ratio_t, color="C1")
 axes[0].axhline(1, color="gray", ls=":")
-axes[0].set(xlabel="t", ylabel="uncorrected / corrected step",
-            title="no bias correction: (1-b1^t) / sqrt(1-b2^t)")
-for v, p in variants.items():
-    axes[1].semilogy(np.linalg.norm(p, axis=1) + 1e-16, label=v)
-axes[1].set(xlabel="step", ylabel="||x - x*||", title="Adam variants on x1^2 + 4 x2^2 (lr 0.05)")
+k_peak = int(np.argmax(ratio_t))
+axes[0].annotate(f"{ratio_t[k_peak]:.1f}x at t = {tt[k_peak]}", xy=(tt[k_peak], ratio_t[k_peak]),
+                 xytext=(60, 5.5), arrowprops={"arrowstyle": "->"})
+axes[0].set(xlabel="step t", ylabel="uncorrected / corrected step",
+            title=r"step ratio $\frac{1-\beta_1^t}{\sqrt{1-\beta_2^t}}$ ($\beta_1 = 0.9$, $\beta_2 = 0.999$)")
+n_show = min(150, steps_v)
+axes[1].semilogy(np.linalg.norm(variants["pytorch"][:n_show], axis=1) + 1e-16, color="C0", lw=3, label="PyTorch Adam")
+axes[1].semilogy(np.linalg.norm(variants["no_bias_correction"][:n_show], axis=1) + 1e-16, color="C1", ls="--",
+                 label="no bias correction")
+axes[1].set(xlabel="step", ylabel=r"$\|x - x^*\|$", title=r"on $x_1^2 + 4x_2^2$ (lr 0.05): larger early steps")
 axes[1].legend()
-contour(axes[2], TEST_FUNCTIONS["quadratic"], np.linspace(0, 40, 21))
-axes[2].plot(*variants["pytorch"].T, ".-", ms=2, label="PyTorch Adam on f")
-axes[2].plot(*ours_scaled.T, "--", label="PyTorch Adam on 1e-5 f")
-axes[2].plot(*scaled_runs["eps_inside"].T, ".-", ms=2, label="eps inside the root, on 1e-5 f")
-axes[2].legend()
+fig.suptitle(f"Adam without bias correction: early steps up to {ratio_t.max():.1f}x too large")
+fig.tight_layout()
+savefig(fig, "adam_bias_correction")
+plt.show()
+
+# %%
+fig, ax = plt.subplots(figsize=(9, 5))
+d_f = np.linalg.norm(variants["pytorch"], axis=1) + 1e-16
+d_s = np.linalg.norm(ours_scaled, axis=1) + 1e-16
+d_e = np.linalg.norm(scaled_runs["eps_inside"], axis=1) + 1e-16
+ax.semilogy(d_f, color="C0", lw=5, alpha=0.4, label=r"PyTorch Adam on $f$")
+ax.semilogy(d_s, color="C0", ls="--", label=r"PyTorch Adam on $10^{-5} f$ (nearly the same path)")
+ax.semilogy(d_e, color="C3", ls="-.", lw=2.5, label=r"$\sqrt{\hat v + \varepsilon}$ (slides) on $10^{-5} f$")
+ax.annotate(f"stalls: {d_e[-1]:.1e} after {steps_v} steps", xy=(steps_v, d_e[-1]), xytext=(0.45 * steps_v, 1e-3 * d_e[-1]),
+            arrowprops={"arrowstyle": "->"}, color="C3")
+ax.set(xlabel="step", ylabel=r"distance to the minimum $\|x - x^*\|$",
+       title=r"$\varepsilon$ inside the root: Adam is no longer invariant to the loss scale")
+ax.legend(loc="lower left")
 savefig(fig, "adam_variants")
 plt.show()
 
