@@ -29,7 +29,7 @@
 # Along the way we check the claim the whole course rests on: *autograd computes the same
 # gradients we derive by hand* (and that finite differences agree).
 #
-# **Errata of the slides** (the code below is fixed; see also `../shared/curriculum.md`):
+# **Errata of the slides** (the code below is fixed; see also the course's `curriculum.md`):
 #
 # * the autograd slide loops with `for t in xrange(2000)`: `xrange` is Python 2, it is `range`;
 # * the `torch.nn` slide's comment says it prepares "the tensor (y, x^2, x^3)": it is $(x, x^2, x^3)$

@@ -141,7 +141,7 @@ def draw_dot(dot, ax, title=""):
                     arrowprops=dict(arrowstyle="->", color="gray", shrinkA=12, shrinkB=12))
     for n, (px, py) in pos.items():
         color = "lightgreen" if n == "out" else ("lightblue" if not preds[n] else "white")
-        ax.text(px, py, labels[n], ha="center", va="center", fontsize=9,
+        ax.text(px, py, labels[n], ha="center", va="center", fontsize=12,
                 bbox=dict(boxstyle="round", fc=color, ec="gray"))
     width = max(len(ns) for ns in rows.values())
     ax.set(xlim=(-width / 2 - 0.5, width / 2 + 0.5), ylim=(min(rows) - 0.6, max(rows) + 0.6), title=title)

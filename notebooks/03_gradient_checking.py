@@ -319,15 +319,16 @@ beta = torch.randn(C, dtype=torch.float64, requires_grad=True)
 Jbn = jacobian(lambda t: batchnorm(t, gamma.detach(), beta.detach()), xb).reshape(B * C, B * C)
 Jconst = jacobian(lambda t: batchnorm_stats_as_constants(t, gamma.detach(), beta.detach()), xb).reshape(B * C, B * C)
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.3))
+fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
 lim = Jbn.abs().max().item()
-for ax, J_, title in [(axes[0], Jbn, "BatchNorm: d y / d x (true)"),
+for ax, J_, title in [(axes[0], Jbn, r"BatchNorm: $\partial y / \partial x$ (true)"),
                       (axes[1], Jconst, "batch statistics treated as constants")]:
     im = ax.imshow(np.array(J_.tolist()), cmap="RdBu_r", vmin=-lim, vmax=lim)
-    ax.set(title=title, xlabel="input (sample, feature)", ylabel="output (sample, feature)",
-           xticks=range(B * C), yticks=range(B * C))
-    ax.set_xticklabels([f"{i},{c}" for i in range(B) for c in range(C)], fontsize=7)
-    ax.set_yticklabels([f"{i},{c}" for i in range(B) for c in range(C)], fontsize=7)
+    ax.set(title=title, xlabel="input (sample, feature)", xticks=range(B * C), yticks=range(B * C))
+    ax.set_xticklabels([f"{i},{c}" for i in range(B) for c in range(C)], fontsize=12)
+    ax.set_yticklabels([f"{i},{c}" for i in range(B) for c in range(C)], fontsize=12)
+axes[0].set_ylabel("output (sample, feature)")
+fig.suptitle("BatchNorm couples the samples of a batch: off-diagonal blocks")
 fig.colorbar(im, ax=axes, shrink=0.8)
 savefig(fig, "batchnorm_jacobian")
 plt.show()

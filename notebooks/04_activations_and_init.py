@@ -365,12 +365,12 @@ for r, name in enumerate(SETTINGS):
         ax = axes[r, c]
         ax.hist(HISTS[name][c], bins=30, range=rng_hist, color=f"C{r}")
         ax.set_yticks([])
-        ax.tick_params(labelsize=6)
+        ax.set_xticks((-1, 0, 1) if name.startswith("tanh") else (0, 3))
         if r == 0:
-            ax.set_title(f"layer {c + 1}", fontsize=9)
-    axes[r, 0].set_ylabel(name, fontsize=9)
+            ax.set_title(f"layer {c + 1}", fontsize=12)
+    axes[r, 0].set_ylabel(name, fontsize=12)
 fig.suptitle("Histograms of the hidden activations (seed 0; as on the COMP541 slides)")
-fig.subplots_adjust(left=0.06, right=0.99, bottom=0.04, top=0.92, wspace=0.15, hspace=0.35)
+fig.subplots_adjust(left=0.06, right=0.99, bottom=0.05, top=0.91, wspace=0.15, hspace=0.45)
 savefig(fig, "layer_histograms")
 plt.show()
 
@@ -588,8 +588,8 @@ fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
 for i, (name, (dh, dw, _)) in enumerate(GRADS.items()):
     axes[0].plot(layers, dh, "o-", color=f"C{i}", label=name)
     axes[1].plot(layers, dw, "o-", color=f"C{i}", label=name)
-axes[0].set(yscale="log", xlabel="layer", ylabel="||dL/dH_l||", title="backward signal per layer")
-axes[1].set(yscale="log", xlabel="layer", ylabel="||dL/dW_l||", title="weight gradient per layer")
+axes[0].set(yscale="log", xlabel="layer", ylabel=r"$\|\partial L / \partial H_\ell\|$", title="backward signal per layer")
+axes[1].set(yscale="log", xlabel="layer", ylabel=r"$\|\partial L / \partial W_\ell\|$", title="weight gradient per layer")
 axes[0].legend()
 fig.tight_layout()
 savefig(fig, "gradients_per_layer")

@@ -418,7 +418,7 @@ for ax, (name, member) in zip(axes, groups.items()):
     ax.set(xlabel="channel C", ylabel="sample N", title=name)
     for n in range(N_):
         for c in range(C_):
-            ax.text(c, n, "H,W", ha="center", va="center", fontsize=6, color="gray")
+            ax.text(c, n, "H,W", ha="center", va="center", fontsize=12, color="gray")
 fig.suptitle("cells normalized together with one mean and variance (each cell = all H x W positions)")
 fig.tight_layout()
 savefig(fig, "norm_axes")

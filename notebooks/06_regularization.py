@@ -161,11 +161,11 @@ lam_plot = np.where(LAMBDAS == 0, LAMBDAS[1] / 3, LAMBDAS)
 for ax, (name, Wp) in zip(axes, (("L1", W_l1), ("L2", W_l2))):
     for j in range(D_REG):
         ax.plot(lam_plot, Wp[j], color="C3" if j < K_TRUE else "gray", lw=1.5 if j < K_TRUE else 0.7)
-    ax.set(xscale="log", xlabel="lambda (0 plotted at the left end)", ylabel="weight",
+    ax.set(xscale="log", xlabel=r"$\lambda$ (0 plotted at the left end)", ylabel="weight",
            title=f"{name} regularization path (red: the 5 true features)")
 axes[2].plot(lam_plot, sparsity["L1"], "o-", label="L1")
 axes[2].plot(lam_plot, sparsity["L2"], "s-", label="L2")
-axes[2].set(xscale="log", xlabel="lambda", ylabel=f"fraction of |w| < {ZERO}", title="sparsity")
+axes[2].set(xscale="log", xlabel=r"$\lambda$", ylabel=f"fraction of |w| < {ZERO}", title="sparsity")
 axes[2].legend()
 fig.tight_layout()
 savefig(fig, "l1_l2")
@@ -270,7 +270,7 @@ fig, ax = plt.subplots(figsize=(8, 4.5))
 for k in ("no regularization (SGD)", "SGD weight_decay", "SGD mom. weight_decay", "SGD mom. decoupled decay",
           "no regularization (Adam)", "Adam weight_decay (= L2)", "AdamW weight_decay"):
     ax.plot(runs_wd[k][1], label=k, ls="--" if "Adam" in k else "-")
-ax.set(xlabel="step", ylabel="||theta||", title=f"weight norm under L2 vs decoupled weight decay (lambda = {LAM})")
+ax.set(xlabel="step", ylabel=r"$\|\theta\|$", title=rf"weight norm: L2 vs decoupled weight decay ($\lambda$ = {LAM})")
 ax.legend()
 savefig(fig, "weight_decay")
 plt.show()
@@ -595,18 +595,18 @@ fig, axes = plt.subplots(2, 5, figsize=(12, 5.2))
 for i in range(4):
     axes[0, i].imshow(xm[i].numpy().reshape(8, 8), cmap="gray_r")
     top = np.argsort(ym[i].numpy())[::-1][:2]
-    axes[0, i].set_title(" + ".join(f"{ym[i].numpy()[c]:.2f}x'{c}'" for c in top if ym[i].numpy()[c] > 0), fontsize=8)
+    axes[0, i].set_title(" + ".join(f"{ym[i].numpy()[c]:.2f}x'{c}'" for c in top if ym[i].numpy()[c] > 0), fontsize=12)
     axes[1, i].imshow(xb8[i].numpy().reshape(8, 8), cmap="gray_r")
-    axes[1, i].set_title(f"original '{yb8[i].item()}'", fontsize=8)
+    axes[1, i].set_title(f"original '{yb8[i].item()}'", fontsize=12)
 for ax in axes[:, :4].flat:
     ax.set_xticks([])
     ax.set_yticks([])
 for a, d in draws.items():
     axes[0, 4].hist(d, bins=30, alpha=0.6, density=True, label=f"alpha {a}")
-axes[0, 4].set_title("lambda ~ Beta(alpha, alpha)", fontsize=9)
+axes[0, 4].set_title(r"$\lambda \sim \mathrm{Beta}(\alpha, \alpha)$", fontsize=12)
 axes[0, 4].legend()
 axes[1, 4].axis("off")
-fig.suptitle(f"mixup on the digits (this batch: lambda = {lam_:.2f})")
+fig.suptitle(rf"mixup on the digits (this batch: $\lambda$ = {lam_:.2f})")
 fig.tight_layout()
 savefig(fig, "mixup")
 plt.show()
@@ -672,10 +672,10 @@ path = np.array([np.linalg.solve(A_np + lm * np.eye(D_REG), X_np.T @ y_np) for l
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 axes[0].semilogy(errs)
-axes[0].set(xlabel="GD step", ylabel="|theta - theta*|", title=f"GD on the ridge sum loss (lambda = {lam_r})")
+axes[0].set(xlabel="GD step", ylabel=r"$\|\theta - \theta^*\|$", title=rf"GD on the ridge sum loss ($\lambda$ = {lam_r})")
 axes[1].plot(lam_grid, path[:, :K_TRUE], color="C3")
 axes[1].plot(lam_grid, path[:, K_TRUE:], color="gray", lw=0.6)
-axes[1].set(xscale="log", xlabel="lambda", ylabel="theta*", title="ridge path (closed form): shrinks to 0, never exactly")
+axes[1].set(xscale="log", xlabel=r"$\lambda$", ylabel=r"$\theta^*$", title="ridge path (closed form): shrinks to 0, never exactly")
 fig.tight_layout()
 savefig(fig, "ridge")
 plt.show()

@@ -259,9 +259,11 @@ for label, c in ls_runs.items():
     color, ls = styles[label]
     ax.semilogy(np.arange(1, len(c) + 1) * LS_EVERY, c, color=color, ls=ls, label=f"lr {label}")
 ax.axhline(0.25, color="k", ls=":", lw=1.5, label="noise floor $\\sigma^2 = 0.25$")
-ax.annotate("explodes", xy=(len(ls_runs["very high (0.4)"]) * LS_EVERY, 1e6), xytext=(250, 1e6),
-            arrowprops={"arrowstyle": "->"}, color="C3")
-ax.set(xlabel="SGD step", ylabel="training MSE (log scale)", ylim=(0.1, 1e8),
+vh_curve = ls_runs["very high (0.4)"]
+k_out = int(np.argmax(vh_curve > 300))  # where the exploding curve leaves the plot
+ax.annotate(f"explodes: {vh_curve[-1]:.0e} at step {len(vh_curve) * LS_EVERY}", xy=((k_out + 1) * LS_EVERY, 300),
+            xytext=(40, 60), arrowprops={"arrowstyle": "->"}, color="C3")
+ax.set(xscale="log", xlabel="SGD step (log scale)", ylabel="training MSE (log scale)", ylim=(0.15, 300),
        title="Reading the learning rate from the loss curve")
 ax.legend(loc="upper right")
 savefig(fig, "lr_diagnosis")

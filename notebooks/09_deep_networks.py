@@ -357,7 +357,7 @@ scales = np.linspace(-1, 1, 17 if SMALL else 41)
 gen = torch.Generator().manual_seed(1)
 rand_dir = torch.randn(va.shape[0], generator=gen)
 rand_dir = rand_dir / rand_dir.norm()
-fig, axs = plt.subplots(1, 2, figsize=(11, 4))
+fig, axs = plt.subplots(1, 2, figsize=(13, 5))
 for label, r in runs.items():
     top, _ = losses_along([r["v"] + s * r["d"] for s in scales], xs_, ys_)
     rnd, _ = losses_along([r["v"] + 10 * s * rand_dir for s in scales], xs_, ys_)
@@ -369,7 +369,8 @@ for ax in axs:
     ax.set_xlabel("s (distance in parameter space)")
     ax.set_ylabel("training loss")
     ax.legend()
-fig.suptitle("a perturbed copy of each solution: small batch (flat) vs full batch (sharp)")
+fig.suptitle("A perturbed copy of each solution: small batch (flat) vs full batch (sharp)")
+fig.tight_layout()
 savefig(fig, "flat_vs_sharp")
 plt.show()
 # near the minimum the loss along the top eigenvector grows like lambda_max s^2 / 2.
