@@ -252,19 +252,19 @@ for label, c in ls_runs.items():
     print(f"{label:16s} MSE after {LS_EVERY} steps {c[0]:9.3g}, median of the second half "
           f"{np.median(c[len(c) // 2:]):9.3g}, last {c[-1]:9.3g} (after {len(c) * LS_EVERY} steps)")
 
-fig, ax = plt.subplots(figsize=(8, 5))
+fig, ax = plt.subplots(figsize=(9, 5.5))
 styles = {"low (1e-3)": ("C0", "-"), "good (1e-2)": ("C2", "-"), "high (0.2)": ("C1", "-"),
           "very high (0.4)": ("C3", "--")}
+TOP = 1e4
 for label, c in ls_runs.items():
     color, ls = styles[label]
-    ax.semilogy(np.arange(1, len(c) + 1) * LS_EVERY, c, color=color, ls=ls, label=f"lr {label}")
+    name = f"lr {label}"
+    if c[-1] > TOP:
+        name += f": explodes ({c[-1]:.0e} at step {len(c) * LS_EVERY})"
+    ax.plot(np.arange(1, len(c) + 1) * LS_EVERY, np.minimum(c, 10 * TOP), color=color, ls=ls, lw=2.5, label=name)
 ax.axhline(0.25, color="k", ls=":", lw=1.5, label="noise floor $\\sigma^2 = 0.25$")
-vh_curve = ls_runs["very high (0.4)"]
-k_out = int(np.argmax(vh_curve > 300))  # where the exploding curve leaves the plot
-ax.annotate(f"explodes: {vh_curve[-1]:.0e} at step {len(vh_curve) * LS_EVERY}", xy=((k_out + 1) * LS_EVERY, 300),
-            xytext=(40, 60), arrowprops={"arrowstyle": "->"}, color="C3")
-ax.set(xscale="log", xlabel="SGD step (log scale)", ylabel="training MSE (log scale)", ylim=(0.15, 300),
-       title="Reading the learning rate from the loss curve")
+ax.set(xscale="log", yscale="log", xlabel="SGD step (log scale)", ylabel="training MSE (log scale)",
+       ylim=(0.15, TOP), title="Reading the learning rate from the loss curve")
 ax.legend(loc="upper right")
 savefig(fig, "lr_diagnosis")
 plt.show()
