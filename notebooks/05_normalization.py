@@ -79,7 +79,7 @@ FIGURES.mkdir(parents=True, exist_ok=True)
 
 
 def savefig(fig, what):
-    """Save a key figure as figures/05_<what>.png (it is also shown inline)."""
+    """Save a key figure as FIGURES/05_<what>.png (it is also shown inline)."""
     fig.savefig(FIGURES / f"05_{what}.png", dpi=110, bbox_inches="tight")
 
 # Slide-ready figures: >= 12 pt text everywhere (legends and ticks included), thicker lines.

@@ -72,7 +72,7 @@ FIGURES.mkdir(parents=True, exist_ok=True)
 
 
 def savefig(fig, what):
-    """Save a key figure as figures/11_<what>.png (it is also shown inline)."""
+    """Save a key figure as FIGURES/11_<what>.png (it is also shown inline)."""
     fig.savefig(FIGURES / f"11_{what}.png", dpi=110, bbox_inches="tight")
 
 # Slide-ready figures: >= 12 pt text everywhere (legends and ticks included), thicker lines.
