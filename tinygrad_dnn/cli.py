@@ -1,4 +1,4 @@
-"""Command line: ``tinygrad-dnn {train,gradcheck,bench,doctor,info}`` (also ``python -m tinygrad_dnn``).
+"""Command line: ``tinygrad-dnn {train,gradcheck,bench,doctor,info,exercises}`` (also ``python -m tinygrad_dnn``).
 
 Without a command it prints its usage and exits with status 2 (argparse's convention for a missing
 argument). A closed stdout (``tinygrad-dnn train | head -1``) ends it quietly with status 141 (as a
@@ -118,6 +118,12 @@ def _cmd_doctor(args):
     return run(devices=args.device or None, bench=not args.no_bench)
 
 
+def _cmd_exercises(args):
+    from tinygrad_dnn.exercises.cli import run
+
+    return run(args)
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="tinygrad-dnn", description="tinygrad_dnn: train, gradient-check, benchmark.")
     sub = p.add_subparsers(dest="command")
@@ -155,6 +161,12 @@ def build_parser():
     d.set_defaults(func=_cmd_doctor)
     i = sub.add_parser("info", help="versions, backends and devices")
     i.set_defaults(func=_cmd_info)
+    from tinygrad_dnn.exercises.cli import add_arguments as _exercise_arguments
+
+    e = sub.add_parser("exercises", help="graded exercises with an autograder: list, init DIR, check N | --all",
+                       description="Exercises (students write the backward passes) and their grader.")
+    _exercise_arguments(e)
+    e.set_defaults(func=_cmd_exercises)
     return p
 
 
@@ -167,7 +179,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:  # options but no command
         parser.print_usage(sys.stderr)
-        print(f"{parser.prog}: error: choose a command: train, gradcheck, bench, doctor or info", file=sys.stderr)
+        print(f"{parser.prog}: error: choose a command: train, gradcheck, bench, doctor, info or exercises", file=sys.stderr)
         return 2
     try:
         return args.func(args)

@@ -11,6 +11,8 @@ SUITES = {
     "sweep": "MLP step over batch B, width m, depth L (cost O(B m^2 L)), log-log plot",
     "memory": "peak memory (tracemalloc) of an MLP step against batch size",
     "rnn": "LSTM training step (B=64, T=40, H=128) and a causal attention block fwd+bwd (B=16, T=64, d=64, 4 heads)",
+    "distributed": "data parallel on the CPU (mpiexec): all-reduce time vs message size; MLP/CNN steps on 1 and 2 "
+                   "processes, scaling efficiency",
     "lstsq": "GD vs SGD on least squares, X 10000x500: time per iteration and loss per epoch",
 }
 

@@ -348,3 +348,23 @@ def test_register_hook_sees_and_can_replace_gradients():
 def test_register_hook_needs_requires_grad():
     with pytest.raises(RuntimeError, match="does not require grad"):
         t([1.0]).register_hook(lambda g: g)
+
+
+def test_grad_runs_only_the_part_of_the_graph_that_leads_to_its_inputs():
+    # as torch.autograd.grad: a branch that does not reach the inputs is not executed (its hooks do not
+    # fire, its saved tensors are not freed), and backward through a captured interior node stops there
+    pt = pytest.importorskip("torch")
+    for lib in (torch, pt):
+        calls = []
+        x = lib.ones(3, requires_grad=True)
+        z = lib.full((3,), 2.0, requires_grad=True)
+        a = z * z
+        a.register_hook(lambda g: calls.append("a"))
+        h = x * 3
+        h.register_hook(lambda g: calls.append("h"))
+        y = (h * x).sum() + a.sum()
+        (gh,) = lib.autograd.grad(y, h)
+        assert calls == ["h"], lib.__name__
+        assert gh.tolist() == [1.0, 1.0, 1.0]
+        a.sum().backward()  # z * z was not run by grad(), so its saved z is still there
+        assert z.grad.tolist() == [4.0, 4.0, 4.0]

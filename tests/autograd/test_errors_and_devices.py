@@ -155,3 +155,28 @@ def test_float32_numerical_error_floor_matches_theory():
     bad = rel_error(numerical_grad(lambda t: t.sin().sum(), x, eps=1e-6), exact)
     good = rel_error(numerical_grad(lambda t: t.sin().sum(), x, eps=5e-3), exact)
     assert good < 1e-4 < bad
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, x: F.gelu(x), lambda F, x: F.softmax(x, 1), lambda F, x: F.layer_norm(x, (4,)),
+    lambda F, x: F.mse_loss(x, x), lambda F, x: F.cross_entropy(x[0, 0], x[0, 0, :, 0] * 0),
+    lambda F, x: F.fold(x.reshape(1, 4, 4)[:, :, :1].expand(1, 4, 9), (4, 4), 2), lambda F, x: F.group_norm(x, 1), lambda F, x: F.elu(x),
+], ids=["gelu", "softmax", "layer_norm", "mse_loss", "cross_entropy", "fold", "group_norm", "elu"])
+def test_integer_input_to_a_float_op_raises_torchs_type(call):
+    # one exception type per kind of error (autograd/errors.py): torch raises NotImplementedError
+    # ("... not implemented for 'Long'"), a RuntimeError; ours names the op, the dtype and the fix
+    pt = pytest.importorskip("torch")
+    with pytest.raises(NotImplementedError):
+        call(pt.nn.functional, pt.ones(1, 1, 4, 4, dtype=pt.long))
+    with pytest.raises(NotImplementedError, match=r"not implemented for .*int64.*\.float\(\)"):
+        call(torch.nn.functional, torch.ones(1, 1, 4, 4, dtype=torch.int64))
+
+
+@pytest.mark.parametrize("fn", ["relu", "sigmoid", "tanh"])
+def test_relu_sigmoid_tanh_accept_integers_as_torch(fn):
+    pt = pytest.importorskip("torch")
+    want = getattr(pt.nn.functional, fn)(pt.tensor([-1, 2, 7]))
+    got = getattr(torch.nn.functional, fn)(torch.tensor([-1, 2, 7]))
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    assert got.tolist() == pytest.approx(want.tolist(), rel=1e-6)
+    assert getattr(torch.tensor([-1, 2, 7]), fn)().dtype == got.dtype

@@ -17,3 +17,13 @@ def test_every_function_has_a_formula_and_a_location():
         assert path.startswith("tinygrad_dnn/") and line > 0
     text = derivatives.render()
     assert "| `Mul` | `MulBackward` |" in text and "dz/da = b" in text
+
+
+def test_no_op_branches_on_grad_mode():
+    # docs/architecture.md: a gradient that needs array math for speed is itself a Function with a
+    # differentiable backward (Chainer's pattern), never a `_grad_enabled` branch inside an op
+    import pathlib
+
+    ops = pathlib.Path(derivatives.__file__).resolve().parents[1] / "autograd" / "ops"
+    offenders = [p.name for p in sorted(ops.glob("*.py")) if "_grad_enabled" in p.read_text(encoding="utf-8")]
+    assert offenders == [], f"ops reading grad mode: {offenders}"

@@ -135,15 +135,15 @@ def test_conv_keeps_float32_and_accepts_unbatched(device):
 
 def test_conv_errors_name_shapes():
     x = tg.randn(2, 3, 8, 8)
-    with pytest.raises(ValueError, match=r"3 channels.*\(4, 2, 3, 3\)"):
+    with pytest.raises(RuntimeError, match=r"3 channels.*\(4, 2, 3, 3\)"):
         F.conv2d(x, tg.randn(4, 2, 3, 3))
-    with pytest.raises(ValueError, match="too small"):
+    with pytest.raises(RuntimeError, match="too small"):
         F.conv2d(tg.randn(1, 3, 2, 2), tg.randn(4, 3, 3, 3))
-    with pytest.raises(ValueError, match="strided"):
+    with pytest.raises(RuntimeError, match="strided"):
         F.conv2d(x, tg.randn(4, 3, 3, 3), stride=2, padding="same")
-    with pytest.raises(ValueError, match="divisible by groups"):
+    with pytest.raises(RuntimeError, match="divisible by groups"):
         F.conv2d(tg.randn(1, 4, 5, 5), tg.randn(3, 2, 3, 3), groups=2)
-    with pytest.raises(ValueError, match="4-D"):
+    with pytest.raises(RuntimeError, match="4-D"):
         F.conv2d(tg.randn(8, 8), tg.randn(4, 3, 3, 3))
     with pytest.raises(RuntimeError, match="dtype"):
         F.conv2d(x.double(), tg.randn(4, 3, 3, 3))
@@ -213,3 +213,25 @@ def test_conv_backward_twice_with_retain_graph(device):
     y.backward()
     np.testing.assert_allclose(w.grad.numpy(), 2 * gw, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(x.grad.numpy(), 2 * gx, rtol=1e-5, atol=1e-6)
+
+
+def test_conv_and_pool_shape_errors_have_torchs_type():
+    # autograd/errors.py: a shape or value error inside an op is a RuntimeError, as torch raises it
+    pt = pytest.importorskip("torch")
+    calls = [
+        lambda lib, F: F.conv2d(lib.ones(2, 3, 8, 8), lib.ones(4, 2, 3, 3)),
+        lambda lib, F: F.conv2d(lib.ones(1, 3, 2, 2), lib.ones(4, 3, 3, 3)),
+        lambda lib, F: F.conv2d(lib.ones(2, 3, 8, 8), lib.ones(4, 3, 3, 3), stride=2, padding="same"),
+        lambda lib, F: F.conv2d(lib.ones(8, 8), lib.ones(4, 3, 3, 3)),
+        lambda lib, F: F.conv2d(lib.ones(2, 3, 8, 8), lib.ones(4, 3, 3, 3), groups=0),
+        lambda lib, F: F.conv_transpose2d(lib.ones(8, 8), lib.ones(3, 4, 3, 3)),
+        lambda lib, F: F.max_pool2d(lib.ones(1, 1, 4, 4), 2, padding=2),
+        lambda lib, F: F.max_pool2d(lib.ones(5), 2),
+        lambda lib, F: F.avg_pool2d(lib.ones(1, 1, 4, 4), 2, divisor_override=0),
+        lambda lib, F: F.adaptive_avg_pool2d(lib.ones(5), 2),
+    ]
+    for i, call in enumerate(calls):
+        for lib, Fm in ((pt, pt.nn.functional), (tg, F)):
+            with pytest.raises(RuntimeError) as e:
+                call(lib, Fm)
+            assert not isinstance(e.value, (NotImplementedError,)), (i, lib.__name__)

@@ -320,3 +320,27 @@ def test_random_configurations_match_torch():
             np.testing.assert_allclose(p.grad.numpy(), tp[n].grad.numpy(), err_msg=n, **TOL)
 
     check()
+
+
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+def test_second_and_third_derivatives_match_torch(cls, device):
+    # the gradient of the recurrence is RecurrenceGrad, whose backward backpropagates through BPTT itself:
+    # d/dx of <v, dL/dx> and one more order, against torch's (composed) RNN in float64
+    tm, m = _pair(cls, device, 2, 3)
+    x = np.random.default_rng(2).standard_normal((3, 2, 2))
+
+    def derivs(lib, mod, **kw):
+        xt = lib.tensor(x, dtype=lib.float64, requires_grad=True, **kw)
+        y = (mod(xt)[0] ** 2).sum()
+        out = []
+        for k in range(3):
+            w = lib.tensor(np.linspace(0.5, 1.5, x.size).reshape(x.shape), dtype=lib.float64, **kw)
+            params = [p for p in mod.parameters()]
+            gs = lib.autograd.grad(y, [xt] + params, create_graph=True)
+            out.append([_np(gi) for gi in gs])
+            y = (gs[0] * w).sum() + sum((gi ** 2).sum() for gi in gs[1:])
+        return out
+
+    for k, (o, t) in enumerate(zip(derivs(tg, m, device=device), derivs(torch, tm))):
+        for j, (a, b) in enumerate(zip(o, t)):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11, err_msg=f"{cls} order {k + 1}, input {j}")

@@ -125,6 +125,25 @@ def test_prod_second_order_with_zeros_matches_torch(device, x):
     np.testing.assert_allclose(ho.numpy(), ht.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("x,dim", [([[2., 0., 3.], [0., 0., 1.]], 1), ([[2., 0.], [3., 5.], [0., 4.]], 0),
+                                   ([2., 0., 3., 0.5], None), ([[0., 2.], [3., 0.]], None)])
+def test_prod_third_order_with_zeros_matches_torch(device, x, dim):
+    # the gradient with zeros is ProdOthers, whose backward is ProdOthers again: check orders 1-3 against torch
+    def derivs(lib, a, **kw):
+        y = a.prod() if dim is None else a.prod(dim)
+        out = []
+        for k in range(3):
+            w = lib.tensor(np.arange(1.0, y.numel() + 1).reshape(tuple(y.shape)), dtype=lib.float64, **kw)
+            (y,) = lib.autograd.grad((y * w).sum(), a, create_graph=True)
+            out.append(y.detach().numpy())
+        return out
+
+    xo = tg.tensor(x, dtype="float64", device=device, requires_grad=True)
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    for k, (o, t) in enumerate(zip(derivs(tg, xo, device=device), derivs(torch, xt))):
+        np.testing.assert_allclose(o, t, rtol=1e-12, atol=0, err_msg=f"derivative order {k + 1}")
+
+
 @SETTINGS
 @given(st.integers(1, 4), st.integers(1, 4), st.integers(0, 2 ** 31 - 1), st.floats(0.0, 0.6), st.floats(0.0, 0.3))
 def test_prod_random_inputs_with_injected_zeros_and_infinities_match_torch(n, m, seed, pzero, pinf):

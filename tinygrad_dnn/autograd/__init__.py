@@ -52,7 +52,7 @@ from .grad_mode import (
                     set_detect_anomaly,
                     set_grad_enabled,
 )
-from .graph import to_dot, to_mermaid, to_text, trace_backward
+from .graph import saved_tensors, to_dot, to_mermaid, to_text, trace_backward
 from .higher import hessian, hvp, jacobian, jvp, vjp
 from .joining import cat, concat, concatenate, pad, stack, where  # noqa: F401
 from .tensor import Size, Tensor, matmul

@@ -2,16 +2,16 @@
 
 One exception type per kind of error, as torch raises it:
 
-==========================  ==========================================================
+==========================  =====================================================================================
 kind                        type
-==========================  ==========================================================
+==========================  =====================================================================================
 wrong argument type         ``TypeError``
 bad argument value          ``ValueError`` (reduction names, p outside [0, 1], ...)
 shape mismatch in an op     ``RuntimeError`` (torch: "The size of tensor a ...")
 tensors on two devices      :class:`DeviceMismatchError` (a ``RuntimeError``, as torch)
-integer input to float op   ``RuntimeError``
+integer input to float op   ``NotImplementedError`` (a ``RuntimeError``; torch: "not implemented for 'Long'")
 freed / modified graph      :class:`GradGraphError` (a ``RuntimeError``, as torch)
-==========================  ==========================================================
+==========================  =====================================================================================
 
 Messages start with the name the user called, then a colon: ``F.<name>`` for
 ``torch.nn.functional`` functions (``F.linear: ...``, ``F.mse_loss: ...``), the bare name for
@@ -51,10 +51,12 @@ def raise_device_mismatch(op, described):
 
 
 def check_float(op, t, what="input"):
-    """Raise ``RuntimeError`` (as torch) unless ``t`` has a floating point dtype."""
+    """Raise ``NotImplementedError`` (torch's type for "'X' not implemented for 'Long'", a ``RuntimeError``)
+    unless ``t`` has a floating point dtype."""
     if not t.dtype.is_floating_point:
-        raise RuntimeError(f"{op}: expected a floating point {what}, got {t.dtype} (shape {tuple(t.shape)}), "
-                           "as torch; convert with .float()")
+        raise NotImplementedError(
+            f"{op}: not implemented for {t.dtype} (the {what}, shape {tuple(t.shape)}); expected a floating point "
+            "dtype, as torch. Convert with .float() (or .double()).")
 
 
 def check_broadcast(op, a, b):

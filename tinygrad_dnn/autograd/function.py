@@ -21,7 +21,6 @@ with the broadcast shape and the engine sums it down to the input's shape.
 """
 from __future__ import annotations
 
-
 from . import grad_mode
 from .errors import DeviceMismatchError, GradGraphError, raise_device_mismatch  # noqa: F401 (re-exported)
 from .grad_mode import _anomaly, _grad_enabled
@@ -216,6 +215,7 @@ def _topo_order(roots):
 # Leaf hooks live on the leaf (``leaf._hooks``, see Tensor.register_hook); this counts the leaves that
 # ever got one, so the engine skips the lookup entirely in the common case of no hooks at all.
 _leaf_hooks = [0]
+_post_hooks = [0]  # the same count for post-accumulate-grad hooks (Tensor.register_post_accumulate_grad_hook)
 
 
 def leaf_hooks_for(leaf, create=False):
@@ -267,18 +267,25 @@ def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumul
     maps node/leaf ids to a slot in the returned dict (``grad``).
     """
     grads, leaves = {}, _Leaves(capture, accumulate, create_graph)
+    order = _topo_order([r.grad_fn for r in roots if r.grad_fn is not None])
+    needed = None if accumulate else _leading_to(order, capture)
     with grad_mode.set_grad_enabled(create_graph):
         for r, g in zip(roots, root_grads):
             if r.grad_fn is None:
                 leaves.receive(r, g)
             else:
                 _add(grads, r.grad_fn, g)
-        for node in _topo_order([r.grad_fn for r in roots if r.grad_fn is not None]):
+        post = _PostAccumulate(order, roots, leaves) if _post_hooks[0] and accumulate else None
+        for node in order:
             g = grads.pop(node, None)
             if g is None:
+                if post is not None:
+                    post.visited(node)
                 continue
             if node._hooks or node._retained is not None or capture is not None:
                 g = _node_extras(node, g, create_graph, leaves)
+            if needed is not None and node not in needed:
+                continue
             in_grads = _call_backward(node, g) if _anomaly[0] else node.fn.backward(node, g)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
@@ -292,9 +299,66 @@ def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumul
                     _add(grads, nxt, gi)
                 else:
                     leaves.receive(nxt, gi)
+            if post is not None:
+                post.visited(node)
             if not retain_graph:
                 _free(node)
+        if post is not None:
+            post.finish()
     return leaves.captured
+
+
+def _leading_to(order, capture):
+    """The nodes of ``order`` from which some captured input is reached (``grad`` runs only these, as
+    PyTorch: the rest of the graph is not executed, its hooks do not fire and nothing of it is freed)."""
+    needed = set()
+    for node in reversed(order):  # inputs before their consumers
+        for n in node.next:
+            if n is not None and (id(n) in capture or (type(n) is Context and n in needed)):
+                needed.add(node)
+                break
+    return needed
+
+
+class _PostAccumulate:
+    """Runs leaves' post-accumulate-grad hooks once per pass, when the last edge into the leaf was visited.
+
+    The engine hands a leaf one gradient per edge (a leaf used twice gets two), so the edges into
+    each hooked leaf are counted first; the hooks run when the count reaches 0 (all contributions are
+    in ``.grad``), or at the end of the pass for leaves that are roots themselves.
+    """
+
+    def __init__(self, order, roots, leaves):
+        self.leaves, self.left, self.hooked = leaves, {}, {}
+        for node in order:
+            for nxt in node.next:
+                if nxt is not None and type(nxt) is not Context and getattr(nxt, "_post_hooks", None):
+                    self.left[id(nxt)] = self.left.get(id(nxt), 0) + 1
+                    self.hooked[id(nxt)] = nxt
+        leaves.received = set()
+        for r in roots:  # a root that is a leaf got its gradient already
+            if r.grad_fn is None and getattr(r, "_post_hooks", None):
+                self.hooked[id(r)] = r
+                leaves.received.add(id(r))
+
+    def visited(self, node):
+        for nxt in node.next:
+            k = id(nxt)
+            if k in self.left:
+                self.left[k] -= 1
+                if self.left[k] == 0:
+                    del self.left[k]
+                    self._run(k)
+
+    def _run(self, k):
+        leaf = self.hooked.pop(k)
+        if k in self.leaves.received:
+            for h in list(leaf._post_hooks):
+                h(leaf)
+
+    def finish(self):
+        for k in list(self.hooked):
+            self._run(k)
 
 
 def _add(grads, key, g):
@@ -350,7 +414,11 @@ class _Leaves:
         self.captured = {}
         self.handed = set()  # ids of arrays already stored in some leaf's .grad in this pass
 
+    received = None  # a set of the ids of leaves that got a gradient, kept only when post hooks exist
+
     def receive(self, leaf, g):
+        if self.received is not None:
+            self.received.add(id(leaf))
         if g._data.dtype != leaf._data.dtype:  # as torch's engine: a gradient takes its input's dtype
             g = g.to(leaf.dtype)
         if _leaf_hooks[0]:

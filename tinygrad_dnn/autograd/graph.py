@@ -117,3 +117,28 @@ def trace_backward(printer=print):
         yield
     finally:
         _trace[0] = prev
+
+
+def saved_tensors(t):
+    """The distinct tensors the graph behind ``t`` keeps alive for ``backward`` (saved inputs, saved
+    outputs, each array once), in graph order from ``t``: what an autograd engine must hold in memory
+    between the forward and the backward pass. ``sum(x.nbytes for x in saved_tensors(loss))`` is the
+    activation (and weight) memory of a training step. Empty for a leaf or after ``backward()`` freed
+    the graph."""
+    from .tensor import _wrap
+
+    nodes, _, _ = _walk(t)
+    out, seen = [], set()
+    for n in nodes:
+        if n._freed:
+            continue
+        kept = list(n._saved) + ([n._out[0]] if n._out is not None else [])
+        for s in kept:
+            if s is None:
+                continue
+            arr = s._data if isinstance(s, Tensor) else s  # some ops keep a raw array (a mask, an index)
+            if id(arr) in seen or not hasattr(arr, "shape"):
+                continue
+            seen.add(id(arr))
+            out.append(s if isinstance(s, Tensor) else _wrap(arr, t.backend))
+    return out

@@ -55,8 +55,9 @@ class Tensor(_math.MathMethods, _reduce.ReduceMethods, _shape.ShapeMethods, _inp
     # _route (views.alias): set only on a detach() of a view, never read on the hot path
     # _hooks: a leaf's gradient hooks (set only by register_hook), on the tensor itself so a hook whose
     # closure refers to the tensor forms a cycle the garbage collector frees (a global registry leaked it)
+    # _post_hooks: its post-accumulate-grad hooks (register_post_accumulate_grad_hook), likewise
     __slots__ = ("_data", "backend", "requires_grad", "grad", "grad_fn", "_vc", "_view", "_route", "_hooks",
-                 "__weakref__")
+                 "_post_hooks", "__weakref__")
     __array_priority__ = 1000  # so numpy_array * tensor calls Tensor.__rmul__
 
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
@@ -326,6 +327,28 @@ class Tensor(_math.MathMethods, _reduce.ReduceMethods, _shape.ShapeMethods, _inp
             if not self.grad_fn._hooks:
                 self.grad_fn._hooks = []
             hooks = self.grad_fn._hooks
+        hooks.append(hook)
+        return RemovableHook(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` on this leaf once per ``backward``, after its ``.grad`` got every
+        contribution of that pass (``torch.Tensor.register_post_accumulate_grad_hook``).
+
+        The hook sees the accumulated ``tensor.grad`` and returns None (it may modify ``.grad`` in place).
+        Not called by ``tinygrad_dnn.grad`` (which does not accumulate). Returns a handle with ``remove()``.
+        """
+        from .function import RemovableHook, _post_hooks
+
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a tensor that does "
+                               "not require grad")
+        if self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks cannot be registered "
+                               "on non-leaf tensors (only leaves accumulate .grad); use register_hook instead")
+        hooks = getattr(self, "_post_hooks", None)
+        if hooks is None:
+            hooks = self._post_hooks = []
+            _post_hooks[0] += 1
         hooks.append(hook)
         return RemovableHook(hooks, hook)
 

@@ -323,6 +323,46 @@ class RandomFlip(_Random):
 RandomHorizontalFlip = RandomFlip
 
 
+class Cutout(_Random):
+    """Cutout (DeVries & Taylor 2017): zero ``n_holes`` random squares of side ``size`` in each image.
+
+    Per image and hole: a centre ``(cy, cx)`` uniform over the ``H x W`` pixels, the square
+    ``[cy - size//2, cy - size//2 + size) x [cx - size//2, cx - size//2 + size)`` clipped at the
+    borders (so a hole near an edge is smaller), all channels set to 0. Holes may overlap. The last
+    draw is kept in ``last_boxes``: an int array (N, n_holes, 4) of (y0, y1, x0, x1). Inputs only
+    (labels pass through); use it on training batches.
+    """
+
+    def __init__(self, size, n_holes=1, generator=None, seed=None):
+        super().__init__(generator, seed)
+        if int(size) < 0 or int(size) != size:
+            raise ValueError(f"Cutout: size must be a non-negative integer, got {size!r}")
+        if int(n_holes) < 0 or int(n_holes) != n_holes:
+            raise ValueError(f"Cutout: n_holes must be a non-negative integer, got {n_holes!r}")
+        self.size, self.n_holes = int(size), int(n_holes)
+        self.last_boxes = None
+
+    def apply(self, x):
+        x, single = _images(x, "Cutout")
+        n, _, h, w = x.shape
+        rng = self.rng
+        cy = rng.integers(0, h, size=(n, self.n_holes))
+        cx = rng.integers(0, w, size=(n, self.n_holes))
+        y0, x0 = np.clip(cy - self.size // 2, 0, h), np.clip(cx - self.size // 2, 0, w)
+        y1 = np.clip(cy - self.size // 2 + self.size, 0, h)
+        x1 = np.clip(cx - self.size // 2 + self.size, 0, w)
+        self.last_boxes = np.stack([y0, y1, x0, x1], axis=-1)
+        keep = np.ones((n, 1, h, w), dtype=bool)
+        for i in range(n):
+            for a, b, c, d in self.last_boxes[i]:
+                keep[i, 0, a:b, c:d] = False
+        out = x * _ag.tensor(keep.astype(x.dtype.name), device=x.device)
+        return out[0] if single else out
+
+    def __repr__(self):
+        return f"Cutout(size={self.size}, n_holes={self.n_holes})"
+
+
 def _soft_labels(y, num_classes, name):
     if y is None:
         raise ValueError(f"{name}: needs labels; call it as {name.lower()}(x, y)")

@@ -13,3 +13,5 @@ from .pooling import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
+from . import parallel  # noqa: F401  (DistributedDataParallel)
+from .sync_batchnorm import SyncBatchNorm  # noqa: F401

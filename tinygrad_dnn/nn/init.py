@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from ..autograd.errors import check_float
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor, _wrap
 
@@ -21,9 +22,7 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones
 def _check(tensor, fn):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init.{fn}: expected a Tensor, got {type(tensor).__name__}")
-    if not tensor.dtype.is_floating_point:
-        raise TypeError(f"nn.init.{fn}: expected a floating point tensor, got {tensor.dtype} "
-                        f"(shape {tuple(tensor.shape)})")
+    check_float(f"nn.init.{fn}", tensor, "tensor")
 
 
 def _write(tensor, arr64):

@@ -9,3 +9,4 @@ from .callbacks import (Callback, EarlyStopping, GradientClipping, LambdaCallbac
 from .loop import (CheckpointError, History, NonFiniteLossError, Trainer, accuracy, fit,  # noqa: F401
                    plot_history)
 from .models import CNN1d, CNN2d, MLP, ResidualBlock, ResidualMLP, build_model  # noqa: F401
+from .snapshot import SnapshotEnsemble, snapshot_lr  # noqa: F401

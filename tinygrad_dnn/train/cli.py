@@ -25,6 +25,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 import time
 
 DATASETS = ("digits", "mnist1d", "spirals", "moons", "circles")
@@ -141,6 +142,9 @@ def add_train_arguments(p):
     r.add_argument("--find-lr", action="store_true",
                    help="run an LR range test (loss vs exponentially growing lr), print the suggestion and stop")
     r.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
+    r.add_argument("--nproc", type=_number("--nproc", int, 1), default=None, metavar="N",
+                   help="data-parallel training on N processes: relaunches this command under the environment's "
+                        "mpiexec (same as `mpiexec -n N tinygrad-dnn train ...`); --batch-size is the global batch")
     return p
 
 
@@ -379,6 +383,11 @@ class RunLock:
 # ------------------------------------------------------------------------------------------ main
 def run_train(args):
     """Run ``tinygrad-dnn train`` from parsed ``args``; returns the exit status."""
+    from . import distributed as D
+
+    nproc = getattr(args, "nproc", None)
+    if nproc and nproc > 1 and D.launched_world_size() <= 1:
+        return D.relaunch(nproc)
     try:
         return _run_train(args)
     except BrokenPipeError:
@@ -409,6 +418,11 @@ def _run_train(args):
     problem = _check_device(device)
     if problem:
         return _err(problem)
+    from . import distributed as D
+
+    world, rank = D.init()  # (1, 0) unless started by mpiexec (see train/distributed.py)
+    if world > 1 and (args.find_lr or args.diagnostics):
+        return _err("--find-lr and --diagnostics run on one process; leave out --nproc / mpiexec")
     saved_state = None
     if args.resume:
         try:
@@ -439,7 +453,12 @@ def _run_train(args):
             changed = _changed_hyperparameters(args, cfg, saved_cfg)
         except ValueError as e:
             return _err(f"--resume {args.resume}: {e}")
-    quiet = bool(args.quiet)
+    quiet = bool(args.quiet) or rank > 0
+    if world > 1 and cfg["batch_size"] % world:
+        return _err(f"--batch-size {cfg['batch_size']} is the global batch and must be a multiple of the {world} "
+                    f"processes (each takes batch-size / {world} samples per step)")
+    if rank > 0:
+        out = None  # rank 0 alone writes the run's files
     if out:
         problem = _check_out(out)
         if problem:
@@ -464,6 +483,8 @@ def _run_train(args):
     except ValueError as e:
         return _err(str(e))
     model.to(device)
+    if world > 1:
+        model, _ddp = D.prepare_model(model)  # ddp's hooks average the gradients; the trainer keeps the plain model
     n_train, has_bn = int(xtr.shape[0]), any("BatchNorm" in type(m).__name__ for m in model.modules())
     drop_last = has_bn and n_train % cfg["batch_size"] == 1 and n_train > 1
     if has_bn and n_train == 1:
@@ -472,8 +493,13 @@ def _run_train(args):
     if drop_last and not quiet:
         print(f"note: {n_train} training samples in batches of {cfg['batch_size']} would leave a last batch of 1, "
               "which BatchNorm cannot train on; that sample is skipped each epoch (drop_last)", flush=True)
-    train_loader = DataLoader(TensorDataset(xtr, ytr), batch_size=cfg["batch_size"], shuffle=True,
-                              seed=cfg["seed"], drop_last=drop_last)
+    set_epoch = None
+    if world > 1:
+        train_loader, set_epoch = D.train_loader(TensorDataset(xtr, ytr), cfg["batch_size"], world, rank, cfg["seed"],
+                                                 has_bn)
+    else:
+        train_loader = DataLoader(TensorDataset(xtr, ytr), batch_size=cfg["batch_size"], shuffle=True,
+                                  seed=cfg["seed"], drop_last=drop_last)
     val_loader = DataLoader(TensorDataset(xva, yva), batch_size=512) if xva is not None else None
     test_loader = DataLoader(TensorDataset(xte, yte), batch_size=512)
     try:
@@ -481,7 +507,7 @@ def _run_train(args):
     except ValueError as e:
         return _err(str(e))
     scheduler = build_scheduler(cfg, optimizer, len(train_loader))
-    cbs = []
+    cbs = [set_epoch] if set_epoch is not None else []
     if cfg["early_stopping"]:
         cbs.append(C.EarlyStopping("val_loss" if val_loader is not None else "loss", patience=cfg["early_stopping"],
                                    restore_best_weights=True, verbose=not quiet))
@@ -498,7 +524,9 @@ def _run_train(args):
     trainer = Trainer(model, optimizer, callbacks=cbs, scheduler=scheduler,
                       clip_grad_norm=cfg["clip_grad_norm"], clip_grad_value=cfg["clip_grad_value"], device=device,
                       progress=not quiet, verbose=not quiet,
-                      interrupt_checkpoint=os.path.join(out or ".", "interrupted.npz"), config=cfg_saved)
+                      interrupt_checkpoint=os.path.join(out or ".", "interrupted.npz") if rank == 0 else
+                      os.path.join(tempfile.gettempdir(), f"tinygrad-dnn-rank{rank}-interrupted.npz"),
+                      config=cfg_saved)
     n_params = sum(p.numel() for p in model.parameters())
     if args.resume:
         try:
@@ -516,6 +544,8 @@ def _run_train(args):
                 f"{cfg['optimizer']} lr {cfg['lr']:g}, schedule {cfg['schedule']}, {cfg['epochs']} epochs, "
                 f"batch {cfg['batch_size']}, device {device}")
         print(("resuming from epoch %d: " % trainer.epoch if args.resume else "training ") + what, flush=True)
+        if world > 1:
+            print(D.banner(world, cfg["batch_size"], cfg["lr"]), flush=True)
     if args.find_lr:
         return _find_lr(model, optimizer, train_loader, out, device)
     if args.diagnostics:
@@ -555,6 +585,8 @@ def _run_train(args):
         "total_time_s": round(time.perf_counter() - t_start, 3),
         "history": history.to_dict(),
         "files": files,
+        "distributed": {"world_size": world, "global_batch": cfg["batch_size"],
+                        "per_process_batch": cfg["batch_size"] // world, "lr_rule": "as given for the global batch"},
     }
     if out:
         os.makedirs(out, exist_ok=True)
@@ -570,6 +602,8 @@ def _run_train(args):
             with _no_side_effects(model):
                 plot_activations(activation_stats(model, xtr[:256]), os.path.join(out, "activations_final.png"))
     acc = result["test_accuracy"]
+    if rank > 0:
+        return 0
     print(f"test accuracy {acc:.4f} ({acc * 100:.2f}%), test loss {result['test_loss']:.4f}, "
           f"{len(history)} epochs in {train_time:.1f} s" + (f"; wrote {out}" if out else ""), flush=True)
     return 0

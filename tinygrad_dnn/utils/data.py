@@ -5,6 +5,7 @@
 random_split, DataLoader, default_collate and the samplers (``tinygrad_dnn.data.sampler``).
 The extras (bundled datasets, transforms, ``device=`` on the DataLoader) are in ``tinygrad_dnn.data``.
 """
+from ..data.distributed import DistributedSampler
 from ..data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from ..data.loader import DataLoader, default_collate
 from ..data.sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
@@ -26,4 +27,4 @@ def get_worker_info():
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
            "default_collate", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "WeightedRandomSampler", "BatchSampler", "get_worker_info"]
+           "WeightedRandomSampler", "BatchSampler", "DistributedSampler", "get_worker_info"]

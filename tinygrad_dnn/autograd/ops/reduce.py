@@ -7,10 +7,8 @@ would be nan instead of 1.
 from __future__ import annotations
 
 from ..function import Function
-from ..grad_mode import _grad_enabled
 from . import shape as S
 from .elementwise import _const, _mask, _select
-
 
 _F16 = {}  # id(xp) -> the dtype object float16 arrays of that namespace carry (None: no float16)
 
@@ -219,9 +217,8 @@ class Prod(Function):
     """y = prod of x over dims;  dy/dx_i = prod_{j != i} x_j (the product of the others).
 
     As PyTorch: y / x_i when no x is 0; when some x is 0 the products of the others are computed
-    exactly, from cumulative products from both ends ([2, 0, 3] -> [0, 6, 0]; two zeros -> all 0).
-    Under ``create_graph`` they are built with Tensor ops (an n x n matrix per product with ones on the
-    diagonal), so higher derivatives are exact too.
+    exactly by :class:`ProdOthers` ([2, 0, 3] -> [0, 6, 0]; two zeros -> all 0), whose own backward
+    makes higher derivatives exact too.
     """
 
     saves_output = True
@@ -241,39 +238,65 @@ class Prod(Function):
         if not ctx.shape:  # the product of one number is itself (PyTorch returns g, even at x = inf)
             return g, None, None, None
         kshape = _kept_shape(ctx.shape, ctx.dims)
-        xp = x.backend.xp
-        zero = x._data == 0
-        if not bool(xp.any(zero)):  # g (y / x), in PyTorch's order ((g y) / x overflows or gives inf/inf first)
+        if not bool(x.backend.xp.any(x._data == 0)):  # g (y / x), in PyTorch's order ((g y) / x overflows first)
             y = ctx.output().reshape(kshape)
             return g.reshape(kshape) * (y / x), None, None, None
-        if not _grad_enabled[0]:  # first order on arrays: exclusive cumulative products
-            if ctx.whole and int(xp.sum(xp.astype(zero, xp.int64))) > 1:  # prod() with two zeros: 0 (as PyTorch)
-                return _const(x, xp.zeros_like(x._data)), None, None, None
-            return g.reshape(kshape) * _const(x, _exclusive_prods(xp, x._data, ctx.dims)), None, None, None
-        return g.reshape(kshape) * _prod_of_others(x, ctx.dims), None, None, None
+        return g.reshape(kshape) * _prod_of_others(x, ctx.dims, ctx.whole), None, None, None
 
 
-def _exclusive_prods(xp, d, dims):
-    """Array of d's shape: entry i is prod_{j != i} d_j over ``dims``, as (product of the entries before i) *
-    (product of the entries after i) along the flattened dims, in C order (PyTorch's prod_safe_zeros_backward)."""
-    shape = d.shape
-    rest = tuple(i for i in range(d.ndim) if i not in dims)
+def _prod_of_others(x, dims, whole):
+    """Tensor of x's shape: entry i is the product over ``dims`` of every x_j but x_i: the dims are moved
+    last and flattened (C order, as PyTorch's prod_safe_zeros_backward), :class:`ProdOthers` runs on the
+    last axis, and the result is moved back."""
+    shape = x._data.shape
+    rest = tuple(i for i in range(len(shape)) if i not in dims)
     perm = rest + tuple(dims)
+    moved = perm != tuple(range(len(shape)))
     n = 1
-    for i in dims:
-        n *= shape[i]
-    t = xp.permute_dims(d, perm) if perm != tuple(range(d.ndim)) else d
-    t = xp.reshape(t, tuple(shape[i] for i in rest) + (n,))
-    ax = t.ndim - 1
-    before = _cumprod_exclusive(xp, t, ax)
-    after = xp.flip(_cumprod_exclusive(xp, xp.flip(t, axis=ax), ax), axis=ax)
-    out = xp.reshape(before * after, tuple(shape[i] for i in perm))
-    if perm == tuple(range(d.ndim)):
-        return out
+    for d in dims:
+        n *= shape[d]
+    xt = x.permute(*perm) if moved else x
+    others = ProdOthers.apply(xt.reshape(tuple(shape[i] for i in rest) + (n,)), whole)
+    others = others.reshape(tuple(shape[i] for i in perm))
+    if not moved:
+        return others
     inv = [0] * len(perm)
     for i, p in enumerate(perm):
         inv[p] = i
-    return xp.permute_dims(out, tuple(inv))
+    return others.permute(*inv)
+
+
+class ProdOthers(Function):
+    """others_i = prod_{j != i} x_j along the last dim (the gradient side of :class:`Prod` when x has zeros).
+
+    forward: (product of the entries before i) * (product of the entries after i), two exclusive
+    cumulative products, exact with zeros. With ``whole`` (``prod()`` of everything) and two or more
+    zeros it is 0, PyTorch's shortcut there.
+    backward: d others_i / d x_k = prod_{j != i, k} x_j for k != i and 0 for k = i, so
+    dL/dx_k = sum_i g_i D[i, k] with D = ProdOthers of the (n, n) matrix whose row i is x with x_i
+    replaced by 1, diagonal set to 0; ProdOthers again, so every order is exact.
+    """
+
+    @staticmethod
+    def forward(ctx, x, whole):
+        ctx.save_for_backward(x)
+        xp, d = x.backend.xp, x._data
+        if whole and int(xp.sum(xp.astype(d == 0, xp.int64))) > 1:
+            return xp.zeros_like(d)
+        ax = d.ndim - 1
+        return _cumprod_exclusive(xp, d, ax) * xp.flip(_cumprod_exclusive(xp, xp.flip(d, axis=ax), ax), axis=ax)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        from ..joining import where
+
+        n = x.shape[-1]
+        xp = x.backend.xp
+        eye = _const(x, xp.eye(n, dtype=xp.bool, device=x.backend.device))
+        rows = where(eye, 1.0, x.unsqueeze(-2).expand(tuple(x.shape[:-1]) + (n, n)))  # row i: x, x_i -> 1
+        d = where(eye, 0.0, ProdOthers.apply(rows, False))
+        return (g.unsqueeze(-1) * d).sum(-2), None
 
 
 def _cumprod_exclusive(xp, t, ax):
@@ -284,28 +307,6 @@ def _cumprod_exclusive(xp, t, ax):
         return c[..., :-1]
     c = xp.cumprod(t, axis=ax)  # pragma: no cover - older Array API namespaces
     return xp.concat([xp.ones_like(t[..., :1]), c[..., :-1]], axis=ax)
-
-
-def _prod_of_others(x, dims):
-    """Tensor of x's shape: entry i is the product over ``dims`` of every x_j but x_i (differentiable)."""
-    shape = x._data.shape
-    rest = tuple(i for i in range(len(shape)) if i not in dims)
-    perm = rest + tuple(dims)
-    n = 1
-    for d in dims:
-        n *= shape[d]
-    xt = x.permute(*perm) if perm != tuple(range(len(shape))) else x
-    flat = xt.reshape(tuple(shape[i] for i in rest) + (1, n)).expand(tuple(shape[i] for i in rest) + (n, n))
-    xp = x.backend.xp
-    eye = _const(x, xp.eye(n, dtype=xp.bool, device=x.backend.device))
-    from ..joining import where
-
-    others = where(eye, 1.0, flat).prod(dim=-1)  # (rest..., n): row i = all but x_i
-    others = others.reshape(tuple(shape[i] for i in rest) + tuple(shape[d] for d in dims))
-    inv = [0] * len(perm)
-    for i, p in enumerate(perm):
-        inv[p] = i
-    return others.permute(*inv) if perm != tuple(range(len(shape))) else others
 
 
 class Norm2(Function):

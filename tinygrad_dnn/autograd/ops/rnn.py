@@ -6,15 +6,15 @@ How it is computed (speed and backprop through time):
 * The recurrence over time is one autograd node (:class:`Recurrence`): its forward loops over time
   on backend arrays (no graph nodes per step) and keeps the gates; its backward is BPTT written out
   (the gradient flows from step T back to step 1, adding each step's contribution to dW_hh, db_hh).
-* Under ``create_graph=True`` (second derivatives) the backward re-runs the same formulas with
-  Tensor ops, so the gradient is itself differentiable.
+* The gradient is itself a Function (:class:`RecurrenceGrad`, Chainer's pattern): its forward is BPTT on
+  arrays; its backward (second derivatives, ``create_graph=True``) re-runs the recurrence and BPTT with
+  Tensor ops and backpropagates through them with a nested ``grad``.
 """
 from __future__ import annotations
 
-from .. import function as _function
 from .. import joining as J
-from ..function import Function
-from ..grad_mode import _grad_enabled
+from ..function import Function, grad
+from ..grad_mode import enable_grad
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -141,9 +141,9 @@ def _run(o, mode, xw, h0, c0, w_hh, b_hh, reverse):
     return outs, h, c, saved
 
 
-def _bptt(o, mode, outs, saved, g_out, g_h, g_c, w_hh, reverse):
+def _bptt(o, mode, outs, saved, g_out, g_h, g_c, w_hh, reverse, d_xw_out=None):
     """Backprop through time. g_out (T, B, H): gradient of every output; g_h, g_c: of h_n, c_n.
-    Returns d(xw) (T, B, G*H), dh0, dc0, dW_hh, db_hh."""
+    Returns d(xw) (T, B, G*H) (written into ``d_xw_out`` when given, arrays only), dh0, dc0, dW_hh, db_hh."""
     T = len(outs)
     H = w_hh.shape[1]
     dh, dc = g_h, g_c
@@ -173,12 +173,18 @@ def _bptt(o, mode, outs, saved, g_out, g_h, g_c, w_hh, reverse):
             da = dh * (1.0 - h * h) if mode == "RNN_TANH" else dh * o.positive(h, dh)
             dxw[t] = dhw[t] = da
             dh = da @ w_hh
-    d_xw = o.stack(dxw)
+    d_xw = o.stack(dxw) if d_xw_out is None else _stack_into(d_xw_out, dxw)
     d_hw = d_xw if mode != "GRU" else o.stack(dhw)
     G = d_hw.shape[-1]
     h_prevs = o.stack([saved[t][0] for t in range(T)])
     dW = o.flat(d_hw, G).T @ o.flat(h_prevs, H)
     return d_xw, dh, dc, dW, o.sum01(d_hw)
+
+
+def _stack_into(out, parts):
+    for t, p in enumerate(parts):
+        out[t, ...] = p
+    return out
 
 
 class Recurrence(Function):
@@ -187,7 +193,7 @@ class Recurrence(Function):
     Inputs: ``xw`` (T, B, G*H) = x W_ih^T + b_ih for every step, ``h0`` (B, H), ``c0`` (B, H) or None,
     ``w_hh`` (G*H, H), ``b_hh`` (G*H,) or None. Output: (T + 1, B, H) = [h_1 .. h_T, h_n] for RNN/GRU,
     (T + 2, B, H) = [h_1 .. h_T, h_n, c_n] for LSTM (``reverse``: h_n is the state after step 1).
-    Backward: BPTT (see the module docstring); with ``create_graph`` it is built from Tensor ops.
+    Backward: BPTT (see the module docstring), computed by :class:`RecurrenceGrad`.
     """
 
     @staticmethod
@@ -202,25 +208,80 @@ class Recurrence(Function):
 
     @staticmethod
     def backward(ctx, g):
-        xw, h0, c0, w_hh, b_hh = ctx.saved_tensors
-        mode, reverse, T = ctx.mode, ctx.reverse, xw.shape[0]
-        lstm = mode == "LSTM"
-        if _grad_enabled[0]:  # create_graph: recompute with Tensor ops so this gradient is differentiable
-            o = _TensorOps()
-            outs, _, _, saved = _run(o, mode, xw, h0, c0, w_hh, b_hh, reverse)
-            res = _bptt(o, mode, outs, saved, g, g[T], g[T + 1] if lstm else None, w_hh, reverse)
-        else:
-            be = g.backend
-            outs, saved = ctx.raw
-            gd = g._data
-            res = _bptt(_ArrayOps(be.xp), mode, outs, saved, gd, gd[T, ...], gd[T + 1, ...] if lstm else None,
-                        w_hh._data, reverse)
-            res = tuple(None if r is None else _function._wrap(r, be) for r in res)
-        d_xw, dh0, dc0, dW, db = res
-        need = ctx.needs_input_grad
-        return (None, None, d_xw if need[2] else None, dh0 if need[3] else None,
-                dc0 if lstm and need[4] else None, dW if need[5] else None,
-                db if b_hh is not None and need[6] else None)
+        ins = ctx.saved_tensors
+        packed = RecurrenceGrad.apply(ctx.mode, ctx.reverse, ctx.raw, g, *ins)
+        grads = _unpack(packed, [None if t is None else tuple(t.shape) for t in ins])
+        return (None, None) + tuple(gi if need else None for gi, need in zip(grads, ctx.needs_input_grad[2:]))
+
+
+class RecurrenceGrad(Function):
+    """The gradient of :class:`Recurrence`: (g, xw, h0, c0, w_hh, b_hh) -> d_xw, dh0, dc0, dW_hh, db_hh,
+    flattened and concatenated into one vector (a Function has one output; ``_unpack`` splits it).
+
+    forward: BPTT on arrays, from the states the forward pass kept (``raw``).
+    backward: the derivative of BPTT itself. It re-runs the recurrence and BPTT with Tensor ops on the
+    saved inputs and backpropagates ``gg`` through them with ``grad(..., create_graph=True)``, so the
+    result is differentiable again (any order).
+    """
+
+    @staticmethod
+    def forward(ctx, mode, reverse, raw, g, xw, h0, c0, w_hh, b_hh):
+        xp = g.backend.xp
+        outs, saved = raw
+        T, gd = xw.shape[0], g._data
+        ins = (xw, h0, c0, w_hh, b_hh)
+        sizes = [0 if t is None else t._data.size for t in ins]
+        flat = xp.empty((sum(sizes),), dtype=gd.dtype, device=g.backend.device)
+        res = _bptt(_ArrayOps(xp), mode, outs, saved, gd, gd[T, ...], gd[T + 1, ...] if mode == "LSTM" else None,
+                    w_hh._data, reverse, d_xw_out=xp.reshape(flat[:sizes[0]], xw._data.shape))
+        at = sizes[0]  # d_xw, the big one, was written in place; copy the small ones after it
+        for r, n in zip(res[1:], sizes[1:]):
+            if n:
+                flat[at:at + n] = xp.reshape(r, (-1,))
+                at += n
+        ctx.mode, ctx.reverse = mode, reverse
+        ctx.save_for_backward(g, xw, h0, c0, w_hh, b_hh)
+        return flat
+
+    @staticmethod
+    def backward(ctx, gg):
+        saved = ctx.saved_tensors
+        wrt = [i for i, t in enumerate(saved) if t is not None and t.requires_grad]
+        out = [None] * 6
+        if not wrt:
+            return (None, None, None) + tuple(out)
+        with enable_grad():
+            # fresh aliases (clones) of the inputs: the nested grad stops at them, so it gives the partial
+            # derivatives of BPTT (g itself depends on xw through the forward), and its result stays attached
+            # to the graph behind them (higher orders)
+            ins = [t.clone() if i in wrt else t for i, t in enumerate(saved)]
+            g, xw, h0, c0, w_hh, b_hh = ins
+            T, lstm, o = xw.shape[0], ctx.mode == "LSTM", _TensorOps()
+            outs, _, _, states = _run(o, ctx.mode, xw, h0, c0, w_hh, b_hh, ctx.reverse)
+            res = _bptt(o, ctx.mode, outs, states, g, g[T], g[T + 1] if lstm else None, w_hh, ctx.reverse)
+        ggs = _unpack(gg, [None if t is None else tuple(t.shape) for t in saved[1:]])
+        pairs = [(r, gi) for r, gi in zip(res, ggs) if gi is not None and r.requires_grad]
+        if pairs:
+            found = grad([r for r, _ in pairs], [ins[i] for i in wrt], [gi for _, gi in pairs],
+                         create_graph=True, allow_unused=True)
+            for i, gi in zip(wrt, found):
+                out[i] = gi
+        return (None, None, None) + tuple(out)
+
+
+def _unpack(flat, shapes):
+    """Split a vector made by :class:`RecurrenceGrad` into pieces of ``shapes`` (None: no piece)."""
+    out, at = [], 0
+    for shape in shapes:
+        if shape is None:
+            out.append(None)
+            continue
+        n = 1
+        for s in shape:
+            n *= s
+        out.append(flat[at:at + n].reshape(shape))
+        at += n
+    return out
 
 
 def _recurrence(mode, reverse, xw, h0, c0, w_hh, b_hh):

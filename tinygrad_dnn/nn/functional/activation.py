@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from ...autograd.errors import check_float
 from ...autograd.joining import where
 from ...autograd.ops import activation as Act
 from ...autograd.tensor import Tensor
@@ -13,12 +14,15 @@ __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tan
            "normalize"]
 
 
-def _t(x, fn):
+def _tensor(x, fn):
     if not isinstance(x, Tensor):
         raise TypeError(f"F.{fn}: expected a Tensor, got {type(x).__name__}")
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"F.{fn}: expected a floating point tensor, got {x.dtype} (shape {tuple(x.shape)}); "
-                        "convert with .float()")
+    return x
+
+
+def _t(x, fn):
+    """``x``, checked: a floating point Tensor (torch has no integer kernel for these functions)."""
+    check_float(f"F.{fn}", _tensor(x, fn))
     return x
 
 
@@ -32,7 +36,7 @@ def relu(x, inplace=False):
     """max(x, 0)."""
     if inplace:
         return _inplace(x, relu)
-    return _t(x, "relu").relu()
+    return _tensor(x, "relu").relu()  # integers too (an integer result), as PyTorch
 
 
 def relu6(x, inplace=False):
@@ -76,11 +80,11 @@ def gelu(x, approximate="none"):
 
 def sigmoid(x):
     """1 / (1 + e^-x)."""
-    return _t(x, "sigmoid").sigmoid()
+    return _tensor(x, "sigmoid").sigmoid()  # integers give float32, as PyTorch
 
 
 def tanh(x):
-    return _t(x, "tanh").tanh()
+    return _tensor(x, "tanh").tanh()  # integers give float32, as PyTorch
 
 
 def softplus(x, beta=1.0, threshold=20.0):

@@ -5,6 +5,7 @@ is in ``autograd/ops/conv.py``; the window geometry in ``autograd/ops/windows.py
 """
 from __future__ import annotations
 
+from ...autograd.errors import check_float
 from ...autograd.ops.conv import ConvNd, ConvTransposeNd
 from ...autograd.ops.windows import _Geom
 from ...autograd.tensor import Tensor
@@ -26,7 +27,7 @@ def _ntuple(v, n, name, op):
     if len(t) == 1:
         t = t * n
     if len(t) != n:
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+        raise RuntimeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
     return t
 
 
@@ -38,72 +39,71 @@ def _conv_padding(padding, nd, ksize, stride, dilation, op):
             return ((0, 0),) * nd
         if padding == "same":
             if any(s != 1 for s in stride):
-                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
-                                 f"(stride={stride}); use an explicit padding")
+                raise RuntimeError(f"{op}: padding='same' is not supported for strided convolutions "
+                                   f"(stride={stride}); use an explicit padding")
             pads = []
             for k, d in zip(ksize, dilation):
                 total = d * (k - 1)
                 pads.append((total // 2, total - total // 2))
             return tuple(pads)
-        raise ValueError(f"{op}: invalid padding string {padding!r}, expected 'valid' or 'same'")
+        raise RuntimeError(f"{op}: invalid padding string {padding!r}, expected 'valid' or 'same'")
     p = _ntuple(padding, nd, "padding", op)
     if any(v < 0 for v in p):
-        raise ValueError(f"{op}: padding must be non-negative, got {padding!r}")
+        raise RuntimeError(f"{op}: padding must be non-negative, got {padding!r}")
     return tuple((v, v) for v in p)
 
 
-def _check_operands(nd, op, input, weight, bias, layout, err):
+def _check_operands(nd, op, input, weight, bias, layout):
     """Types and ranks of a (transposed) convolution's operands; returns (batched input, unbatched?).
 
-    ``layout`` names the weight's dims for the message; ``err`` is the exception type for a wrong rank
-    (ValueError for conv, RuntimeError for conv_transpose, as each one's tests pin)."""
+    ``layout`` names the weight's dims for the message. Every shape or value error of a convolution is a
+    ``RuntimeError``, as torch raises it (wrong types: ``TypeError``)."""
     for name, t in (("input", input), ("weight", weight)):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(t).__name__}")
     if bias is not None and not isinstance(bias, Tensor):
         raise TypeError(f"{op}: expected bias to be a Tensor or None, got {type(bias).__name__}")
     if weight.ndim != nd + 2:
-        raise err(f"{op}: weight must be {nd + 2}-D ({layout}, *kernel), got shape {tuple(weight.shape)}")
+        raise RuntimeError(f"{op}: weight must be {nd + 2}-D ({layout}, *kernel), got shape {tuple(weight.shape)}")
     if input.ndim not in (nd + 1, nd + 2):
-        raise err(f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input "
-                  f"(N, C, *spatial), got shape {tuple(input.shape)}")
+        raise RuntimeError(f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input "
+                           f"(N, C, *spatial), got shape {tuple(input.shape)}")
     unbatched = input.ndim == nd + 1
     return (input.unsqueeze(0) if unbatched else input), unbatched
 
 
 def _convnd(nd, op, input, weight, bias, stride, padding, dilation, groups):
-    input, unbatched = _check_operands(nd, op, input, weight, bias, "out_channels, in_channels/groups", ValueError)
+    input, unbatched = _check_operands(nd, op, input, weight, bias, "out_channels, in_channels/groups")
     groups = int(groups)
     if groups < 1:
-        raise ValueError(f"{op}: groups must be a positive integer, got {groups}")
+        raise RuntimeError(f"{op}: groups must be a positive integer, got {groups}")
     stride = _ntuple(stride, nd, "stride", op)
     dilation = _ntuple(dilation, nd, "dilation", op)
     if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
-        raise ValueError(f"{op}: stride and dilation must be positive, got stride={stride}, dilation={dilation}")
+        raise RuntimeError(f"{op}: stride and dilation must be positive, got stride={stride}, dilation={dilation}")
     o, cg = weight.shape[0], weight.shape[1]
     ksize = tuple(weight.shape[2:])
     c = input.shape[1]
     if c != cg * groups:
-        raise ValueError(f"{op}: input of shape {tuple(input.shape)} has {c} channels, but weight of shape "
-                         f"{tuple(weight.shape)} with groups={groups} expects {cg * groups} "
-                         f"(in_channels = weight.shape[1] * groups)")
+        raise RuntimeError(f"{op}: input of shape {tuple(input.shape)} has {c} channels, but weight of shape "
+                           f"{tuple(weight.shape)} with groups={groups} expects {cg * groups} "
+                           f"(in_channels = weight.shape[1] * groups)")
     if o % groups:
-        raise ValueError(f"{op}: out_channels={o} (weight shape {tuple(weight.shape)}) is not divisible by "
-                         f"groups={groups}")
+        raise RuntimeError(f"{op}: out_channels={o} (weight shape {tuple(weight.shape)}) is not divisible by "
+                           f"groups={groups}")
     if bias is not None and tuple(bias.shape) != (o,):
-        raise ValueError(f"{op}: bias of shape {tuple(bias.shape)} does not match out_channels={o}")
+        raise RuntimeError(f"{op}: bias of shape {tuple(bias.shape)} does not match out_channels={o}")
     if input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
         raise RuntimeError(f"{op}: input dtype {input.dtype} and weight dtype {weight.dtype}"
                         + (f" (bias {bias.dtype})" if bias is not None else "") + " differ; convert the input "
                         f"(x.to({weight.dtype})) or the model (model.to({input.dtype}))")
-    if not input.dtype.is_floating_point:
-        raise TypeError(f"{op}: expected a floating point input, got {input.dtype}")
+    check_float(op, input)
     pads = _conv_padding(padding, nd, ksize, stride, dilation, op)
     geom = _Geom(tuple(input.shape), ksize, stride, dilation, pads, groups)
     if any(v < 1 for v in geom.out):
-        raise ValueError(f"{op}: input of shape {tuple(input.shape)} with padding {pads} is smaller than the "
-                         f"dilated kernel {tuple(geom.extent(i) for i in range(nd))} (weight {tuple(weight.shape)}, "
-                         f"dilation {dilation}); calculated output size {geom.out} is too small")
+        raise RuntimeError(f"{op}: input of shape {tuple(input.shape)} with padding {pads} is smaller than the "
+                           f"dilated kernel {tuple(geom.extent(i) for i in range(nd))} (weight {tuple(weight.shape)}, "
+                           f"dilation {dilation}); calculated output size {geom.out} is too small")
     y = ConvNd.apply(input, weight, bias, geom)
     return y.squeeze(0) if unbatched else y
 
@@ -134,7 +134,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def _conv_transpose_nd(nd, op, input, weight, bias, stride, padding, output_padding, groups, dilation):
     """y = conv^T(x, W) (+ b): the gradient of ``conv(y', W)`` with respect to ``y'``, which is
     ``ConvTransposeNd`` on the geometry of that convolution (input y (N, C_out, *S_out), output x)."""
-    input, unbatched = _check_operands(nd, op, input, weight, bias, "in_channels, out_channels/groups", RuntimeError)
+    input, unbatched = _check_operands(nd, op, input, weight, bias, "in_channels, out_channels/groups")
     groups = int(groups)
     if groups < 1:
         raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
@@ -165,8 +165,7 @@ def _conv_transpose_nd(nd, op, input, weight, bias, stride, padding, output_padd
     if input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
         raise RuntimeError(f"{op}: input dtype {input.dtype} and weight dtype {weight.dtype}"
                            + (f" (bias {bias.dtype})" if bias is not None else "") + " differ")
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+    check_float(op, input)
     sin = tuple(input.shape[2:])
     sout = tuple((i - 1) * s - 2 * p + d * (k - 1) + op_ + 1
                  for i, s, p, d, k, op_ in zip(sin, stride, pad, dilation, ksize, out_pad))

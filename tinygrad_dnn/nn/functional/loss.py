@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ...autograd.errors import check_same_device
+from ...autograd.errors import check_float, check_same_device
 from ...autograd.grad_mode import _grad_enabled
 from ...autograd.joining import where
 from ...autograd.ops import activation as Act
@@ -44,8 +44,7 @@ def _check_pair(input, target, fn, float_target=True):
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"{fn}: target shape {tuple(target.shape)} differs from input shape {tuple(input.shape)}; "
                          "they must match (reshape the target, e.g. target.view_as(input) or input.squeeze(-1))")
-    if not input.dtype.is_floating_point:
-        raise TypeError(f"{fn}: input must be floating point, got {input.dtype} (shape {tuple(input.shape)})")
+    check_float(fn, input)
     if input.backend is not target.backend:
         check_same_device(fn, input=input, target=target)
     if float_target and target.dtype is not input.dtype:
@@ -262,9 +261,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     _check_reduction(reduction, "F.cross_entropy")
     if not isinstance(input, Tensor) or not isinstance(target, Tensor):
         raise TypeError(f"F.cross_entropy: expected Tensors, got {type(input).__name__} and {type(target).__name__}")
-    if not input.dtype.is_floating_point:
-        raise TypeError(f"F.cross_entropy: input (logits) must be floating point, got {input.dtype} "
-                        f"(shape {tuple(input.shape)})")
+    check_float("F.cross_entropy", input, "input (logits)")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"F.cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     weight = _weight(weight, input, "F.cross_entropy")

@@ -7,7 +7,7 @@ The training-mode math, one fused Function ``Normalize`` with its backward, is i
 """
 from __future__ import annotations
 
-from ...autograd.errors import check_same_device
+from ...autograd.errors import check_float, check_same_device
 from ...autograd.ops.norm import Normalize, _cast, _stats  # noqa: F401
 from ...autograd.tensor import Tensor
 
@@ -31,8 +31,7 @@ def _check_input(op, x, min_ndim):
         raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
     if x.ndim < min_ndim:
         raise ValueError(f"{op}: expected an input with at least {min_ndim} dims, got shape {tuple(x.shape)}")
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"{op}: expected a floating point input, got {x.dtype}")
+    check_float(op, x)
 
 
 def _affine(x, w, b, ndim_after_c):

@@ -6,7 +6,14 @@ The max/average pooling Functions and their backward ops are in ``autograd/ops/p
 from __future__ import annotations
 
 from ...autograd import creation as C
-from ...autograd.ops.pool import AvgPoolNd, MaxPoolNd, MaxUnpoolScatter, _window_sum, max_pool_indices
+from ...autograd.errors import check_float
+from ...autograd.ops.pool import (
+    AvgPoolNd,
+    MaxPoolNd,
+    MaxUnpoolScatter,
+    _window_sum,
+    max_pool_indices,
+)
 from ...autograd.ops.windows import _Geom, _pad, _prod
 from ...autograd.tensor import Tensor, _wrap
 from .conv import _ntuple
@@ -20,28 +27,27 @@ def _pool_geom(nd, op, x, kernel_size, stride, padding, dilation, ceil_mode):
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
     if x.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{op}: expected a {nd + 1}-D (C, *spatial) or {nd + 2}-D (N, C, *spatial) input, "
-                         f"got shape {tuple(x.shape)}")
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"{op}: expected a floating point input, got {x.dtype}")
+        raise RuntimeError(f"{op}: expected a {nd + 1}-D (C, *spatial) or {nd + 2}-D (N, C, *spatial) input, "
+                           f"got shape {tuple(x.shape)}")
+    check_float(op, x)
     k = _ntuple(kernel_size, nd, "kernel_size", op)
     s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _ntuple(stride, nd, "stride", op)
     p = _ntuple(padding, nd, "padding", op)
     d = _ntuple(dilation, nd, "dilation", op)
     if any(v < 1 for v in k + s + d):
-        raise ValueError(f"{op}: kernel_size, stride and dilation must be positive, got kernel_size={k}, "
-                         f"stride={s}, dilation={d}")
+        raise RuntimeError(f"{op}: kernel_size, stride and dilation must be positive, got kernel_size={k}, "
+                           f"stride={s}, dilation={d}")
     ext = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
     if any(v < 0 or 2 * v > kk for v, kk in zip(p, k)):
-        raise ValueError(f"{op}: padding should be non-negative and at most half of the kernel size, got "
-                         f"padding={p}, kernel_size={k}")
+        raise RuntimeError(f"{op}: padding should be non-negative and at most half of the kernel size, got "
+                           f"padding={p}, kernel_size={k}")
     sp = tuple(x.shape[-nd:])
     out, extra = [], []
     for n_, kk, ss, pp, e in zip(sp, k, s, p, ext):
         span = n_ + 2 * pp - e
         if span < 0:
-            raise ValueError(f"{op}: input of shape {tuple(x.shape)} (padding {p}) is smaller than the window "
-                             f"{ext}; output size would be empty")
+            raise RuntimeError(f"{op}: input of shape {tuple(x.shape)} (padding {p}) is smaller than the window "
+                               f"{ext}; output size would be empty")
         if ceil_mode:
             o = -(-span // ss) + 1
             if (o - 1) * ss >= n_ + pp:  # the last window must start inside the input or left padding
@@ -66,7 +72,7 @@ def _avg_pool(nd, op, x, kernel_size, stride, padding, ceil_mode, count_include_
     geom, extra = _pool_geom(nd, op, x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None:
         if int(divisor_override) <= 0:
-            raise ValueError(f"{op}: divisor_override must be positive, got {divisor_override}")
+            raise RuntimeError(f"{op}: divisor_override must be positive, got {divisor_override}")
         div = float(divisor_override)
     elif (count_include_pad or not geom.has_pad()) and not any(extra):
         div = float(_prod(geom.ksize))
@@ -115,16 +121,16 @@ def _adaptive_sizes(nd, op, x, output_size):
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
     if x.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{op}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {tuple(x.shape)}")
+        raise RuntimeError(f"{op}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {tuple(x.shape)}")
     if isinstance(output_size, int) or output_size is None:
         output_size = (output_size,) * nd
     output_size = tuple(output_size)
     if len(output_size) != nd:
-        raise ValueError(f"{op}: output_size must be an int or a tuple of {nd}, got {output_size!r}")
+        raise RuntimeError(f"{op}: output_size must be an int or a tuple of {nd}, got {output_size!r}")
     sp = tuple(x.shape[-nd:])
     out = tuple(s if o is None else int(o) for o, s in zip(output_size, sp))
     if any(o < 1 for o in out) or any(s < 1 for s in sp):
-        raise ValueError(f"{op}: output_size {out} and input spatial size {sp} must be positive")
+        raise RuntimeError(f"{op}: output_size {out} and input spatial size {sp} must be positive")
     return sp, out
 
 

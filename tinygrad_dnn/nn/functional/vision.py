@@ -14,6 +14,7 @@ import math
 import struct
 
 from ...autograd import creation as C
+from ...autograd.errors import check_float
 from ...autograd.ops.conv import ConvTransposeNd
 from ...autograd.ops.windows import _Geom
 from ...autograd.tensor import Tensor, _wrap
@@ -199,7 +200,6 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Given output_size={osz}, kernel_size={k}, dilation={d}, padding={p}, stride={s}, "
                            f"expected size of input's dimension 2 to match the calculated number of sliding blocks "
                            f"{geom.out[0]} * {geom.out[1]} = {geom.out[0] * geom.out[1]}, but got input.size(2)={L}.")
-    if not x.dtype.is_floating_point:
-        raise RuntimeError(f"F.fold: expected a floating point input, got {x.dtype}")
+    check_float("F.fold", x)
     y = ConvTransposeNd.apply(x.reshape(n, ck, *geom.out), _onehot_weight(x, c, kk, k), geom)
     return y.squeeze(0) if unbatched else y

@@ -1,12 +1,25 @@
-"""``torch.nn.utils``: gradient clipping (implemented in ``tinygrad_dnn.optim.clip``) and parameter vectors."""
+"""``torch.nn.utils``: gradient clipping (implemented in ``tinygrad_dnn.optim.clip``), parameter vectors,
+``parametrize`` / ``parametrizations`` (weight normalization) and the legacy ``weight_norm`` hook."""
 from __future__ import annotations
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+from . import parametrizations, parametrize
+from .weight_norm import remove_weight_norm, weight_norm
+
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "parameters_to_vector",
+    "parametrizations",
+    "parametrize",
+    "remove_weight_norm",
+    "vector_to_parameters",
+    "weight_norm",
+]
 
 
 def _clip():
     try:
-        from ..optim import clip
+        from ...optim import clip
     except ImportError as e:
         raise ImportError("nn.utils: gradient clipping lives in tinygrad_dnn.optim.clip, which is not available "
                           f"yet ({e})") from e
@@ -25,14 +38,14 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
 
 def parameters_to_vector(parameters):
     """Concatenate the flattened parameters into one vector (differentiable)."""
-    from ..autograd.joining import cat
+    from ...autograd.joining import cat
 
     return cat([p.reshape(-1) for p in parameters])
 
 
 def vector_to_parameters(vec, parameters):
     """Copy slices of ``vec`` into the parameters in place (under no_grad)."""
-    from ..autograd.grad_mode import no_grad
+    from ...autograd.grad_mode import no_grad
 
     i = 0
     with no_grad():

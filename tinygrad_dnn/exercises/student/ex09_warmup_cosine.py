@@ -1,0 +1,23 @@
+"""Exercise 9: a learning-rate schedule with linear warmup and cosine decay.
+
+With base learning rate a, minimum a_min, W warmup steps, T total steps and start factor s:
+
+    lr(t) = a (s + (1 - s) t / W)                                        0 <= t < W   (linear warmup)
+    lr(t) = a_min + (a - a_min) (1 + cos(pi (t - W) / (T - W))) / 2      W <= t <= T  (cosine decay)
+    lr(t) = a_min                                                        t > T        (stay at the floor)
+
+so lr(0) = s a, lr(W) = a, lr(T) = a_min. This is PyTorch's
+``SequentialLR(opt, [LinearLR(opt, s, 1.0, total_iters=W), CosineAnnealingLR(opt, T_max=T - W,
+eta_min=a_min)], milestones=[W])`` for t <= T (which would rise again after T). With W = 0 there is
+no warmup.
+"""
+# ruff: noqa  (until you fill the blanks, the imports and given variables are unused)
+import math
+
+
+def warmup_cosine_lr(step, base_lr, warmup_steps, total_steps, min_lr=0.0, start_factor=0.1):
+    """The learning rate at integer ``step`` (0-based) as a Python float."""
+    # BEGIN YOUR CODE
+    # TODO(Exercise 9): the three cases of the module docstring.
+    raise NotImplementedError("Exercise 9: implement warmup_cosine_lr: the three cases of the module docstring.")
+    # END YOUR CODE
