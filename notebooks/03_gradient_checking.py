@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -30,8 +30,30 @@
 # Tools: `tinygrad_dnn.gradcheck.gradcheck` (raises `GradcheckError` with a precise message),
 # `check_gradients` (returns a report), `numerical_grad`, `rel_error`.
 
+# %% [markdown]
+# **Setup.** This notebook needs the `tinygrad_dnn` package. From the repository root:
+# `pip install -e ".[notebooks]"` (Jupyter, jupytext, matplotlib, scikit-learn, tqdm), then open it in
+# Jupyter. On **Colab**: upload the repository (or `!git clone` your copy of it), then run
+# `!pip install -e "/content/<repository folder>[notebooks]"` and restart the session. The next cell
+# checks the import and says what to do when it fails.
+
+# %%
+import importlib.util
+
+if importlib.util.find_spec("tinygrad_dnn") is None:
+    raise ImportError(
+        "tinygrad_dnn is not installed in this kernel. From the repository root run\n"
+        "    pip install -e \".[notebooks]\"\n"
+        "then restart the kernel. On Colab: upload the repository or `!git clone` it, then\n"
+        "    !pip install -e \"/content/<repository folder>[notebooks]\"\n"
+        "and restart the session (Runtime > Restart session).")
+import tinygrad_dnn
+
+print(f"tinygrad_dnn {tinygrad_dnn.__version__} from {tinygrad_dnn.__file__}")
+
 # %%
 import os
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -43,13 +65,21 @@ from tinygrad_dnn.gradcheck import GradcheckError, check_gradients, gradcheck, n
 from tinygrad_dnn.testing import check_function
 
 SMALL = os.environ.get("TINYGRAD_DNN_NOTEBOOK_SMALL") == "1"  # reduced size for CI
-FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES", "figures"))
+# A plain run saves figures to a scratch folder; TINYGRAD_DNN_NOTEBOOK_FIGURES=figures (what
+# `python notebooks/build_ipynb.py --figures` sets) regenerates the committed notebooks/figures/*.png.
+FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES")
+               or Path(tempfile.gettempdir()) / "tinygrad_dnn_figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 
 def savefig(fig, what):
-    """Save a key figure as figures/03_<what>.png (it is also shown inline)."""
+    """Save a key figure as FIGURES/03_<what>.png (it is also shown inline)."""
     fig.savefig(FIGURES / f"03_{what}.png", dpi=110, bbox_inches="tight")
+
+# Slide-ready figures: >= 12 pt text everywhere (legends and ticks included), thicker lines.
+plt.rcParams.update({"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 12,
+                     "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 15,
+                     "lines.linewidth": 2})
 
 
 torch.manual_seed(0)
@@ -99,7 +129,7 @@ for (name, errs), color in zip(curves.items(), ["C3", "C0"]):
     ax.axvline(eps_mach ** (1 / 3), color=color, ls=":", lw=1)
 ax.set(xlabel="step h", ylabel="mean relative error of f'(x)", ylim=(1e-13, 10),
        title="central differences for f = exp: error against step size")
-ax.legend(fontsize=8)
+ax.legend()
 savefig(fig, "error_vs_step")
 plt.show()
 
@@ -109,8 +139,10 @@ plt.show()
 
 # %%
 for name, (h_best, floor, eps_mach) in best.items():
-    assert eps_mach ** (1 / 3) / 4 < h_best < 4 * eps_mach ** (1 / 3), (name, h_best)
-    assert eps_mach ** (2 / 3) / 10 < floor < 10 * eps_mach ** (2 / 3), (name, floor)
+    # measured (both sizes): h_best / eps^(1/3) = 0.79-1.08, floor / eps^(2/3) = 0.16-0.35; the h grid's
+    # spacing is a factor 2.2 in small mode, so h_best within 3x, the floor within (1/10, 2)
+    assert eps_mach ** (1 / 3) / 3 < h_best < 3 * eps_mach ** (1 / 3), (name, h_best)
+    assert eps_mach ** (2 / 3) / 10 < floor < 2 * eps_mach ** (2 / 3), (name, floor)
 assert 3e-3 / 3 < best["float32"][0] < 3 * 5e-3 and 6e-6 / 3 < best["float64"][0] < 3 * 6e-6  # curriculum.md
 assert np.interp(-6, np.log10(hs), curves["float32"]) > 1e-2  # h = 1e-6 in float32: useless
 assert np.interp(-6, np.log10(hs), curves["float64"]) < 1e-9  # ... but fine in float64
@@ -178,8 +210,10 @@ rows = {
 }
 for k, v in rows.items():
     print(f"{k:<38} rel error {v:.1e}")
+# Thresholds from 10 seeds of this network (X, y, W1, W2 redrawn): float64 1.5e-9..2.1e-8, float32 at its
+# best step 7.7e-4..1.0e-2 (the worst element, heavy-tailed); windows about 3x outside those ranges
 assert rows["float64, h=6e-6"] < 1e-7  # good
-assert 1e-6 < rows["float32, h=5e-3"] < 5e-2  # the best float32 can do: "uncomfortable", not conclusive
+assert 3e-4 < rows["float32, h=5e-3"] < 3e-2  # the best float32 can do: "uncomfortable", not conclusive
 assert rows["float32, h=1e-6"] > 0.5  # the differences round to 0 in float32: numerical gradient 0
 assert rows["wrong backward (missing 2), float64"] > 0.3  # a factor 2 gives 1/3 exactly: clearly wrong
 print("missing factor 2 -> rel error |a - 2a| / (|a| + |2a|) = 1/3")
@@ -285,15 +319,16 @@ beta = torch.randn(C, dtype=torch.float64, requires_grad=True)
 Jbn = jacobian(lambda t: batchnorm(t, gamma.detach(), beta.detach()), xb).reshape(B * C, B * C)
 Jconst = jacobian(lambda t: batchnorm_stats_as_constants(t, gamma.detach(), beta.detach()), xb).reshape(B * C, B * C)
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.3))
+fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
 lim = Jbn.abs().max().item()
-for ax, J_, title in [(axes[0], Jbn, "BatchNorm: d y / d x (true)"),
+for ax, J_, title in [(axes[0], Jbn, r"BatchNorm: $\partial y / \partial x$ (true)"),
                       (axes[1], Jconst, "batch statistics treated as constants")]:
     im = ax.imshow(np.array(J_.tolist()), cmap="RdBu_r", vmin=-lim, vmax=lim)
-    ax.set(title=title, xlabel="input (sample, feature)", ylabel="output (sample, feature)",
-           xticks=range(B * C), yticks=range(B * C))
-    ax.set_xticklabels([f"{i},{c}" for i in range(B) for c in range(C)], fontsize=7)
-    ax.set_yticklabels([f"{i},{c}" for i in range(B) for c in range(C)], fontsize=7)
+    ax.set(title=title, xlabel="input (sample, feature)", xticks=range(B * C), yticks=range(B * C))
+    ax.set_xticklabels([f"{i},{c}" for i in range(B) for c in range(C)], fontsize=12)
+    ax.set_yticklabels([f"{i},{c}" for i in range(B) for c in range(C)], fontsize=12)
+axes[0].set_ylabel("output (sample, feature)")
+fig.suptitle("BatchNorm couples the samples of a batch: off-diagonal blocks")
 fig.colorbar(im, ax=axes, shrink=0.8)
 savefig(fig, "batchnorm_jacobian")
 plt.show()

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -22,7 +22,7 @@
 #    when it is installed;
 # 2. $\gamma = \sqrt{\sigma_B^2 + \epsilon}$, $\beta = \mu_B$ recovers the identity;
 # 3. BN before versus after the activation;
-# 4. BN lets the same network train at 5x and 30x the learning rate;
+# 4. BN widens the range of usable learning rates (the largest rate at which the net trains, with and without BN);
 # 5. which axes BatchNorm, LayerNorm, InstanceNorm and GroupNorm normalize over;
 # 6. batch size 1: BatchNorm cannot train on it (a clear error), LayerNorm can;
 # 7. input normalization: standardization, PCA, whitening (`tinygrad_dnn.data` transforms).
@@ -33,10 +33,32 @@
 # variance $\sigma_B^2 = \frac1m\sum_i (x_i - \mu_B)^2$, while the running variance is updated with
 # the *unbiased* one ($\times\, m/(m-1)$). The LayerNorm slide has no $\epsilon$ either: 1e-5 here.
 
+# %% [markdown]
+# **Setup.** This notebook needs the `tinygrad_dnn` package. From the repository root:
+# `pip install -e ".[notebooks]"` (Jupyter, jupytext, matplotlib, scikit-learn, tqdm), then open it in
+# Jupyter. On **Colab**: upload the repository (or `!git clone` your copy of it), then run
+# `!pip install -e "/content/<repository folder>[notebooks]"` and restart the session. The next cell
+# checks the import and says what to do when it fails.
+
+# %%
+import importlib.util
+
+if importlib.util.find_spec("tinygrad_dnn") is None:
+    raise ImportError(
+        "tinygrad_dnn is not installed in this kernel. From the repository root run\n"
+        "    pip install -e \".[notebooks]\"\n"
+        "then restart the kernel. On Colab: upload the repository or `!git clone` it, then\n"
+        "    !pip install -e \"/content/<repository folder>[notebooks]\"\n"
+        "and restart the session (Runtime > Restart session).")
+import tinygrad_dnn
+
+print(f"tinygrad_dnn {tinygrad_dnn.__version__} from {tinygrad_dnn.__file__}")
+
 # %%
 import importlib
 import math
 import os
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -49,13 +71,21 @@ from tinygrad_dnn.nn import functional as F
 from tinygrad_dnn.train.models import MLP
 
 SMALL = os.environ.get("TINYGRAD_DNN_NOTEBOOK_SMALL") == "1"  # reduced size for CI
-FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES", "figures"))
+# A plain run saves figures to a scratch folder; TINYGRAD_DNN_NOTEBOOK_FIGURES=figures (what
+# `python notebooks/build_ipynb.py --figures` sets) regenerates the committed notebooks/figures/*.png.
+FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES")
+               or Path(tempfile.gettempdir()) / "tinygrad_dnn_figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 
 def savefig(fig, what):
-    """Save a key figure as figures/05_<what>.png (it is also shown inline)."""
+    """Save a key figure as FIGURES/05_<what>.png (it is also shown inline)."""
     fig.savefig(FIGURES / f"05_{what}.png", dpi=110, bbox_inches="tight")
+
+# Slide-ready figures: >= 12 pt text everywhere (legends and ticks included), thicker lines.
+plt.rcParams.update({"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 12,
+                     "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 15,
+                     "lines.linewidth": 2})
 
 
 try:  # the real PyTorch, only for cross-checks
@@ -268,52 +298,58 @@ plt.show()
 # Ioffe & Szegedy trained their BN-Inception at 5x (BN-x5) and 30x (BN-x30) the original learning
 # rate. The reason: a layer followed by BN is invariant to the scale of its weights, so a large step
 # that inflates the weights does not blow up the activations (it shrinks the effective step
-# instead). The same 3-hidden-layer ReLU MLP on the digits, plain SGD, without and with BN (before
-# the activation), base rate 0.05:
+# instead). "30x" depends on the base rate, though: measured against a base far below the plain
+# network's best rate, any factor looks large. The fair comparison is the **range of usable rates**:
+# the same 3-hidden-layer ReLU MLP on the digits, plain SGD (batch 64, 15 epochs), without and with BN
+# (before the activation), on a grid of rates; a rate is *usable* when the final training loss is
+# below 0.5 (a fifth of chance's $\log 10 = 2.3$). We compare the largest usable rate of each.
 
 # %%
-BASE = 0.05
-MULTS = [1, 5, 30] if SMALL else [0.5, 1, 2, 5, 10, 20, 30, 60]
-EPOCHS = 6 if SMALL else 15
+GRID = [0.2, 0.8, 3.2] if SMALL else [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4]
+EPOCHS, USABLE = 15, 0.5
 lr_runs = {}
 for bn_where in (None, "before"):
-    for mult in MULTS:
-        lr_runs[(bn_where, mult)] = train_digits(mlp(bn_where), BASE * mult, EPOCHS)
-        losses, acc = lr_runs[(bn_where, mult)]
-        print(f"{'BN   ' if bn_where else 'plain'} lr {BASE * mult:5.3g} ({mult:>4}x): final train loss "
-              f"{losses[-1]:.3g}, test accuracy {acc:.3f}")
+    for lr in GRID:
+        lr_runs[(bn_where, lr)] = train_digits(mlp(bn_where), lr, EPOCHS)
+        losses, acc = lr_runs[(bn_where, lr)]
+        print(f"{'BN   ' if bn_where else 'plain'} lr {lr:5.3g}: final train loss {losses[-1]:.3g}, "
+              f"test accuracy {acc:.3f}")
+
+
+def usable(bn_where):
+    return [lr for lr in GRID if math.isfinite(lr_runs[(bn_where, lr)][0][-1])
+            and lr_runs[(bn_where, lr)][0][-1] < USABLE]
+
+
+best_plain = min(GRID, key=lambda lr: lr_runs[(None, lr)][0][-1]
+                 if math.isfinite(lr_runs[(None, lr)][0][-1]) else math.inf)
+max_plain, max_bn = max(usable(None)), max(usable("before"))
+print(f"usable rates: plain {usable(None)}, BN {usable('before')}; the plain net's best rate {best_plain}")
+print(f"largest usable rate: BN {max_bn} / plain {max_plain} = {max_bn / max_plain:.0f}x")
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+fig, ax = plt.subplots(figsize=(8, 5))
 for bn_where, c, label in ((None, "C3", "plain"), ("before", "C0", "BatchNorm")):
-    lrs = [BASE * m for m in MULTS]
-    axes[0].plot(lrs, [min(lr_runs[(bn_where, m)][0][-1], 5) for m in MULTS], "o-", color=c, label=label)
-    axes[1].plot(lrs, [lr_runs[(bn_where, m)][1] for m in MULTS], "o-", color=c, label=label)
-for m, ls in ((1, "-"), (5, "--"), (30, ":")):
-    for bn_where, c in ((None, "C3"), ("before", "C0")):
-        h = lr_runs[(bn_where, m)][0]
-        axes[2].plot(np.arange(1, len(h) + 1), np.minimum(h, 5), ls, color=c,
-                     label=f"{'BN' if bn_where else 'plain'} x{m}")
-axes[0].set(xscale="log", yscale="log", xlabel="learning rate", ylabel=f"training loss after {EPOCHS} epochs",
-            title="final training loss")
-axes[1].set(xscale="log", xlabel="learning rate", ylabel="test accuracy", title="test accuracy", ylim=(0, 1))
-axes[2].set(yscale="log", xlabel="epoch", ylabel="training loss", title="curves at 1x, 5x, 30x (base 0.05)")
-for ax in axes:
-    ax.legend(fontsize=8)
-for ax in axes[:2]:
-    ax.axvline(BASE, color="gray", ls=":", lw=1)
-fig.tight_layout()
+    final = [lr_runs[(bn_where, lr)][0][-1] for lr in GRID]
+    ax.plot(GRID, [min(f, 5) if math.isfinite(f) else 5 for f in final], "o-", color=c, label=label)
+    top = max(usable(bn_where))
+    ax.axvline(top, color=c, ls="--", lw=1.5)
+    ax.annotate(f"largest usable\n{label}: {top:g}", xy=(top, 1.2 if bn_where else 0.004),
+                xytext=(8, 0), textcoords="offset points", color=c)
+ax.axhline(USABLE, color="gray", ls=":", label=f"usable: final loss < {USABLE}")
+ax.set(xscale="log", yscale="log", ylim=(3e-3, 6), xlabel="learning rate (SGD)",
+       ylabel=f"training loss after {EPOCHS} epochs",
+       title=f"BatchNorm: usable learning rates up to {max_bn / max_plain:.0f}x larger")
+ax.legend(loc="upper left")
 savefig(fig, "bn_learning_rates")
 plt.show()
 
 # %%
-plain30, bn30 = lr_runs[(None, 30)], lr_runs[("before", 30)]
-plain5, bn5 = lr_runs[(None, 5)], lr_runs[("before", 5)]
-# at 30x the plain network diverges or is stuck at chance; with BN it still trains
-assert not math.isfinite(plain30[0][-1]) or plain30[0][-1] > 1.5 or plain30[1] < 0.5
-assert bn30[1] > 0.85 and bn30[0][-1] < 0.5
-# BN at every rate is at least as good as the plain net at its own best rate... and better at 1x and 5x
-assert bn5[0][-1] < plain5[0][-1] and lr_runs[("before", 1)][0][-1] < lr_runs[(None, 1)][0][-1]
+# Measured, batch-order seeds 0-2: the largest usable rate is 0.4 plain / 3.2 BN (full size, all seeds),
+# 0.2 / 3.2 (small grid 0.2, 0.8, 3.2); 6.4 fails for both; ratio 8-16x. Asserted: at least 4x
+assert max_bn >= 4 * max_plain
+assert set(usable(None)) <= set(usable("before"))  # BN trains wherever the plain net does ...
+assert lr_runs[("before", best_plain)][0][-1] < lr_runs[(None, best_plain)][0][-1]  # ... and better at its best
 
 # %% [markdown]
 # ## 5. Which axes? BatchNorm, LayerNorm, InstanceNorm, GroupNorm
@@ -382,7 +418,7 @@ for ax, (name, member) in zip(axes, groups.items()):
     ax.set(xlabel="channel C", ylabel="sample N", title=name)
     for n in range(N_):
         for c in range(C_):
-            ax.text(c, n, "H,W", ha="center", va="center", fontsize=6, color="gray")
+            ax.text(c, n, "H,W", ha="center", va="center", fontsize=12, color="gray")
 fig.suptitle("cells normalized together with one mean and variance (each cell = all H x W positions)")
 fig.tight_layout()
 savefig(fig, "norm_axes")

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -37,9 +37,31 @@
 # $\epsilon = e/C$. The ridge closed form is for the *sum* of squared errors; with a mean loss the
 # same solution needs $\lambda_{mean} = \lambda/N$.
 
+# %% [markdown]
+# **Setup.** This notebook needs the `tinygrad_dnn` package. From the repository root:
+# `pip install -e ".[notebooks]"` (Jupyter, jupytext, matplotlib, scikit-learn, tqdm), then open it in
+# Jupyter. On **Colab**: upload the repository (or `!git clone` your copy of it), then run
+# `!pip install -e "/content/<repository folder>[notebooks]"` and restart the session. The next cell
+# checks the import and says what to do when it fails.
+
+# %%
+import importlib.util
+
+if importlib.util.find_spec("tinygrad_dnn") is None:
+    raise ImportError(
+        "tinygrad_dnn is not installed in this kernel. From the repository root run\n"
+        "    pip install -e \".[notebooks]\"\n"
+        "then restart the kernel. On Colab: upload the repository or `!git clone` it, then\n"
+        "    !pip install -e \"/content/<repository folder>[notebooks]\"\n"
+        "and restart the session (Runtime > Restart session).")
+import tinygrad_dnn
+
+print(f"tinygrad_dnn {tinygrad_dnn.__version__} from {tinygrad_dnn.__file__}")
+
 # %%
 import math
 import os
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -53,13 +75,21 @@ from tinygrad_dnn.train import fit
 from tinygrad_dnn.train.callbacks import EarlyStopping
 
 SMALL = os.environ.get("TINYGRAD_DNN_NOTEBOOK_SMALL") == "1"  # reduced size for CI
-FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES", "figures"))
+# A plain run saves figures to a scratch folder; TINYGRAD_DNN_NOTEBOOK_FIGURES=figures (what
+# `python notebooks/build_ipynb.py --figures` sets) regenerates the committed notebooks/figures/*.png.
+FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES")
+               or Path(tempfile.gettempdir()) / "tinygrad_dnn_figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 
 def savefig(fig, what):
-    """Save a key figure as figures/06_<what>.png (it is also shown inline)."""
+    """Save a key figure as FIGURES/06_<what>.png (it is also shown inline)."""
     fig.savefig(FIGURES / f"06_{what}.png", dpi=110, bbox_inches="tight")
+
+# Slide-ready figures: >= 12 pt text everywhere (legends and ticks included), thicker lines.
+plt.rcParams.update({"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 12,
+                     "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 15,
+                     "lines.linewidth": 2})
 
 
 torch.manual_seed(0)
@@ -131,11 +161,11 @@ lam_plot = np.where(LAMBDAS == 0, LAMBDAS[1] / 3, LAMBDAS)
 for ax, (name, Wp) in zip(axes, (("L1", W_l1), ("L2", W_l2))):
     for j in range(D_REG):
         ax.plot(lam_plot, Wp[j], color="C3" if j < K_TRUE else "gray", lw=1.5 if j < K_TRUE else 0.7)
-    ax.set(xscale="log", xlabel="lambda (0 plotted at the left end)", ylabel="weight",
+    ax.set(xscale="log", xlabel=r"$\lambda$ (0 plotted at the left end)", ylabel="weight",
            title=f"{name} regularization path (red: the 5 true features)")
 axes[2].plot(lam_plot, sparsity["L1"], "o-", label="L1")
 axes[2].plot(lam_plot, sparsity["L2"], "s-", label="L2")
-axes[2].set(xscale="log", xlabel="lambda", ylabel=f"fraction of |w| < {ZERO}", title="sparsity")
+axes[2].set(xscale="log", xlabel=r"$\lambda$", ylabel=f"fraction of |w| < {ZERO}", title="sparsity")
 axes[2].legend()
 fig.tight_layout()
 savefig(fig, "l1_l2")
@@ -240,8 +270,8 @@ fig, ax = plt.subplots(figsize=(8, 4.5))
 for k in ("no regularization (SGD)", "SGD weight_decay", "SGD mom. weight_decay", "SGD mom. decoupled decay",
           "no regularization (Adam)", "Adam weight_decay (= L2)", "AdamW weight_decay"):
     ax.plot(runs_wd[k][1], label=k, ls="--" if "Adam" in k else "-")
-ax.set(xlabel="step", ylabel="||theta||", title=f"weight norm under L2 vs decoupled weight decay (lambda = {LAM})")
-ax.legend(fontsize=8)
+ax.set(xlabel="step", ylabel=r"$\|\theta\|$", title=rf"weight norm: L2 vs decoupled weight decay ($\lambda$ = {LAM})")
+ax.legend()
 savefig(fig, "weight_decay")
 plt.show()
 
@@ -294,14 +324,16 @@ w0, w1, xv, yv = 1.5, -0.7, 2.0, 3.0
 for q_ in (0.5, 0.8, 0.3):
     masks = [(m0, m1) for m0 in (0, 1) for m1 in (0, 1)]
     probs = [(q_ if m0 else 1 - q_) * (q_ if m1 else 1 - q_) for m0, m1 in masks]
-    exact = sum(pr * (w0 * xv * m0 + w1 * yv * m1) for pr, (m0, m1) in zip(probs, masks))
-    assert abs(exact - q_ * (w0 * xv + w1 * yv)) < 1e-12
-    # Monte Carlo with the layer (inverted: the expectation is the full w0 x + w1 y)
-    inp = torch.tensor([[xv, yv]], dtype=torch.float64).expand(200_000 if not SMALL else 50_000, 2)
+    exact = sum(pr * (w0 * xv * m0 + w1 * yv * m1) for pr, (m0, m1) in zip(probs, masks))  # arithmetic only
+    # The library: Monte Carlo with nn.functional.dropout (inverted: E[a] is the full w0 x + w1 y; a
+    # dropout that forgot the 1/q would give the vanilla q (w0 x + w1 y), 0.18-0.63 away here)
+    n_mc = 50_000 if SMALL else 200_000
+    inp = torch.tensor([[xv, yv]], dtype=torch.float64).expand(n_mc, 2)
     a = F.dropout(inp, p=1 - q_) @ torch.tensor([w0, w1], dtype=torch.float64)
+    se = a.std().item() / math.sqrt(n_mc)  # standard error of the Monte Carlo mean
     print(f"keep q = {q_}: exact E[a] (vanilla) = {exact:.4f} = q (w0 x + w1 y); Monte Carlo E[a] with "
-          f"nn.functional.dropout (inverted) = {a.mean().item():.4f} vs w0 x + w1 y = {w0 * xv + w1 * yv:.4f}")
-    assert abs(a.mean().item() - (w0 * xv + w1 * yv)) < 0.05
+          f"nn.functional.dropout (inverted) = {a.mean().item():.4f} +- {se:.4f} vs w0 x + w1 y = {w0 * xv + w1 * yv:.4f}")
+    assert abs(a.mean().item() - (w0 * xv + w1 * yv)) < 4 * se  # 4 standard errors: fails by chance 6e-5
 
 # %% [markdown]
 # ### At test time: Monte Carlo averaging versus the mean-field rule
@@ -371,7 +403,7 @@ axes[1].plot(Ts, lin_gap, "s-", label="linear readout after dropout")
 axes[1].plot(Ts, lin_gap[0] / np.sqrt(Ts), ":", color="gray", label="1/sqrt(T)")
 axes[1].set(xscale="log", yscale="log", xlabel="T", ylabel="mean |MC average - eval output|",
             title="MC converges to the mean field only for a linear net")
-axes[1].legend(fontsize=8)
+axes[1].legend()
 fig.tight_layout()
 savefig(fig, "dropout_mc")
 plt.show()
@@ -380,39 +412,61 @@ plt.show()
 # ## 4. Early stopping
 #
 # "Stop when the validation error doesn't improve" (deck 000; Keras' `EarlyStopping` in deck 002).
-# An MLP with no other regularization overfits 150 training digits: the validation loss falls,
-# then rises while the training loss keeps falling. `EarlyStopping(monitor='val_loss', patience=...)`
-# stops after `patience` epochs without improvement and, with `restore_best_weights=True`, puts back
-# the weights of the best epoch.
+# To make the overfitting visible we train an MLP with no other regularization on 300 training digits
+# whose labels are 40% wrong (replaced by random classes): the network first learns the digits (the
+# validation loss falls), then memorizes the wrong labels (the validation loss rises again while the
+# training loss keeps falling). `EarlyStopping(monitor='val_loss', patience=...)` stops after
+# `patience` epochs without improvement and, with `restore_best_weights=True`, puts back the weights of
+# the best epoch. We run the same training twice: without the callback (the whole curve) and with it.
 
 # %%
-n_small = 150
-es_train = DataLoader(TensorDataset(digits.x_train[:n_small], digits.y_train[:n_small]), batch_size=32,
-                      shuffle=True, seed=0)
-es_val = DataLoader(TensorDataset(digits.x_test, digits.y_test), batch_size=512)
-torch.manual_seed(0)
-es_model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, C))
-MAX_EPOCHS, PATIENCE = (60 if SMALL else 150), 8
+n_small, NOISE = 300, 0.4
+rng_es = np.random.default_rng(0)
+y_noisy = digits.y_train[:n_small].numpy().copy()
+flip = rng_es.random(n_small) < NOISE
+y_noisy[flip] = rng_es.integers(0, C, int(flip.sum()))
+print(f"{(y_noisy != digits.y_train[:n_small].numpy()).mean():.0%} of the {n_small} training labels are wrong")
+MAX_EPOCHS, PATIENCE = (40 if SMALL else 100), 10
+
+
+def es_run(callbacks, epochs):
+    train = DataLoader(TensorDataset(digits.x_train[:n_small], torch.tensor(y_noisy)), batch_size=32,
+                       shuffle=True, seed=0)
+    val = DataLoader(TensorDataset(digits.x_test, digits.y_test), batch_size=512)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, C))
+    h = fit(model, torch.optim.Adam(model.parameters(), lr=1e-3), train, val, epochs=epochs,
+            callbacks=callbacks, progress=False, verbose=False)
+    return model, h
+
+
+_, full = es_run([], MAX_EPOCHS)  # what happens without early stopping
 stopper = EarlyStopping(monitor="val_loss", patience=PATIENCE, restore_best_weights=True)
-hist = fit(es_model, torch.optim.Adam(es_model.parameters(), lr=3e-3), es_train, es_val, epochs=MAX_EPOCHS,
-           callbacks=[stopper], progress=False, verbose=False)
+es_model, hist = es_run([stopper], MAX_EPOCHS)
 best_epoch, best_val = hist.best("val_loss")
 es_model.eval()
 with torch.no_grad():
     restored_val = F.cross_entropy(es_model(digits.x_test), digits.y_test).item()
 print(f"stopped after {len(hist)} of {MAX_EPOCHS} epochs ({hist.stop_reason}); best val_loss {best_val:.4f} at "
-      f"epoch {best_epoch}; restored model's val_loss {restored_val:.4f}; last val_loss {hist['val_loss'][-1]:.4f}")
+      f"epoch {best_epoch}; restored model's val_loss {restored_val:.4f}; without stopping, epoch {MAX_EPOCHS}: "
+      f"val_loss {full['val_loss'][-1]:.4f}, training loss {full['loss'][-1]:.4f}")
 assert hist.stop_reason == "early_stopping" and len(hist) < MAX_EPOCHS
 assert len(hist) == best_epoch + PATIENCE
 assert abs(restored_val - best_val) < 1e-4  # the best weights are back
-assert hist["val_loss"][-1] > best_val and hist["loss"][-1] < hist["loss"][best_epoch - 1]  # overfitting
+# same seed, same data order: the stopped run is the first epochs of the full one (same machine, same BLAS)
+assert np.allclose(hist["val_loss"], full["val_loss"][:len(hist)], rtol=1e-6)
+# overfitting: the final validation loss is well above the best one. Seeds 0-4 (model, data order and
+# label noise): final / best = 1.15-1.48 after 40 epochs, 1.97-2.81 after 100; thresholds below both ranges
+assert full["val_loss"][-1] > (1.1 if SMALL else 1.5) * best_val
+assert full["loss"][-1] < full["loss"][best_epoch - 1]  # ... while the training loss keeps falling
 
-fig, ax = plt.subplots(figsize=(7, 4))
-ax.plot(hist["epoch"], hist["loss"], label="training loss")
-ax.plot(hist["epoch"], hist["val_loss"], label="validation loss")
+fig, ax = plt.subplots(figsize=(8, 4.5))
+ax.plot(full["epoch"], full["loss"], color="C0", label="training loss")
+ax.plot(full["epoch"], full["val_loss"], color="C1", label="validation loss")
 ax.axvline(best_epoch, color="gray", ls="--", label=f"best epoch {best_epoch} (restored)")
-ax.axvline(len(hist), color="C3", ls=":", label=f"stopped (patience {PATIENCE})")
-ax.set(yscale="log", xlabel="epoch", ylabel="cross-entropy", title=f"early stopping, {n_small} training digits")
+ax.axvline(len(hist), color="C3", ls=":", label=f"early stop (patience {PATIENCE})")
+ax.set(xlabel="epoch", ylabel="cross-entropy",
+       title=f"Early stopping: validation loss turns up ({NOISE:.0%} label noise)")
 ax.legend()
 savefig(fig, "early_stopping")
 plt.show()
@@ -487,7 +541,10 @@ slide_target = np.full((16, C), slide_eps)
 slide_target[np.arange(16), labels.numpy()] = 1 - (C - 1) * slide_eps
 print(f"cross_entropy(label_smoothing={eps_ls}) = {library:.10f}; by the formula {by_formula:.10f}")
 assert abs(library - by_formula) < 1e-12
-assert np.allclose(slide_target, q_soft.numpy())  # the slide's target with epsilon = e / C
+# the slide's target, given to the library as class probabilities, gives the same loss as label_smoothing=e
+slide_loss = F.cross_entropy(logits, torch.tensor(slide_target)).item()
+print(f"cross_entropy with the slide's soft target (epsilon = e/C) = {slide_loss:.10f}")
+assert abs(slide_loss - library) < 1e-12
 assert abs(nn.CrossEntropyLoss(label_smoothing=eps_ls)(logits, labels).item() - by_formula) < 1e-12
 
 # the optimum is p_true = 1 - e + e/C, not 1
@@ -538,18 +595,18 @@ fig, axes = plt.subplots(2, 5, figsize=(12, 5.2))
 for i in range(4):
     axes[0, i].imshow(xm[i].numpy().reshape(8, 8), cmap="gray_r")
     top = np.argsort(ym[i].numpy())[::-1][:2]
-    axes[0, i].set_title(" + ".join(f"{ym[i].numpy()[c]:.2f}x'{c}'" for c in top if ym[i].numpy()[c] > 0), fontsize=8)
+    axes[0, i].set_title(" + ".join(f"{ym[i].numpy()[c]:.2f}x'{c}'" for c in top if ym[i].numpy()[c] > 0), fontsize=12)
     axes[1, i].imshow(xb8[i].numpy().reshape(8, 8), cmap="gray_r")
-    axes[1, i].set_title(f"original '{yb8[i].item()}'", fontsize=8)
+    axes[1, i].set_title(f"original '{yb8[i].item()}'", fontsize=12)
 for ax in axes[:, :4].flat:
     ax.set_xticks([])
     ax.set_yticks([])
 for a, d in draws.items():
     axes[0, 4].hist(d, bins=30, alpha=0.6, density=True, label=f"alpha {a}")
-axes[0, 4].set_title("lambda ~ Beta(alpha, alpha)", fontsize=9)
-axes[0, 4].legend(fontsize=7)
+axes[0, 4].set_title(r"$\lambda \sim \mathrm{Beta}(\alpha, \alpha)$", fontsize=12)
+axes[0, 4].legend()
 axes[1, 4].axis("off")
-fig.suptitle(f"mixup on the digits (this batch: lambda = {lam_:.2f})")
+fig.suptitle(rf"mixup on the digits (this batch: $\lambda$ = {lam_:.2f})")
 fig.tight_layout()
 savefig(fig, "mixup")
 plt.show()
@@ -591,16 +648,34 @@ print(f"mean loss, lambda' = lambda/N = {lam_mean}: |theta - theta*| = {gap_mean
       f"the closed form with lambda' instead of N lambda' is off by {np.linalg.norm(wrong - theta_star):.3f}")
 assert gap_mean < 1e-8 and np.linalg.norm(wrong - theta_star) > 1e-2
 
-lam_grid = np.geomspace(1e-2, 1e5, 30)
+# The library's weight_decay is this ridge penalty: SGD(weight_decay=2 lambda) on the plain sum loss
+# (gradient 2 X^T (X theta - y) + 2 lambda theta) converges to the closed form, and the norm of the
+# solution shrinks as lambda grows
+norms = []
+for lam_ in (20.0, 200.0, 2000.0):
+    theta_w = torch.zeros(D_REG, dtype=torch.float64, requires_grad=True)
+    L_ = np.linalg.eigvalsh(A_np + lam_ * np.eye(D_REG)).max()
+    opt_w = torch.optim.SGD([theta_w], lr=1.0 / (2 * L_), weight_decay=2 * lam_)
+    for _ in range(400 if SMALL else 1000):
+        opt_w.zero_grad()
+        ((X @ theta_w - y) ** 2).sum().backward()
+        opt_w.step()
+    closed = np.linalg.solve(A_np + lam_ * np.eye(D_REG), X_np.T @ y_np)
+    norms.append(np.linalg.norm(theta_w.detach().numpy()))
+    print(f"lambda {lam_:6.0f}: |theta| = {norms[-1]:.4f}, |theta - closed form| = "
+          f"{np.linalg.norm(theta_w.detach().numpy() - closed):.1e}")
+    assert np.linalg.norm(theta_w.detach().numpy() - closed) < 1e-8
+assert norms[0] > norms[1] > norms[2]
+
+lam_grid = np.geomspace(1e-2, 1e5, 30)  # the closed-form path, for the figure
 path = np.array([np.linalg.solve(A_np + lm * np.eye(D_REG), X_np.T @ y_np) for lm in lam_grid])
-assert np.all(np.diff(np.linalg.norm(path, axis=1)) < 0)  # the norm shrinks as lambda grows, -> 0
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 axes[0].semilogy(errs)
-axes[0].set(xlabel="GD step", ylabel="|theta - theta*|", title=f"GD on the ridge sum loss (lambda = {lam_r})")
+axes[0].set(xlabel="GD step", ylabel=r"$\|\theta - \theta^*\|$", title=rf"GD on the ridge sum loss ($\lambda$ = {lam_r})")
 axes[1].plot(lam_grid, path[:, :K_TRUE], color="C3")
 axes[1].plot(lam_grid, path[:, K_TRUE:], color="gray", lw=0.6)
-axes[1].set(xscale="log", xlabel="lambda", ylabel="theta*", title="ridge path (closed form): shrinks to 0, never exactly")
+axes[1].set(xscale="log", xlabel=r"$\lambda$", ylabel=r"$\theta^*$", title="ridge path (closed form): shrinks to 0, never exactly")
 fig.tight_layout()
 savefig(fig, "ridge")
 plt.show()

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -37,8 +37,30 @@
 # * PyTorch's momentum (`v = mu v + g; p -= lr v`) and the slides' (`m = beta m - eta g; p += m`) are the
 #   same with a constant learning rate, not when it changes (section 3).
 
+# %% [markdown]
+# **Setup.** This notebook needs the `tinygrad_dnn` package. From the repository root:
+# `pip install -e ".[notebooks]"` (Jupyter, jupytext, matplotlib, scikit-learn, tqdm), then open it in
+# Jupyter. On **Colab**: upload the repository (or `!git clone` your copy of it), then run
+# `!pip install -e "/content/<repository folder>[notebooks]"` and restart the session. The next cell
+# checks the import and says what to do when it fails.
+
+# %%
+import importlib.util
+
+if importlib.util.find_spec("tinygrad_dnn") is None:
+    raise ImportError(
+        "tinygrad_dnn is not installed in this kernel. From the repository root run\n"
+        "    pip install -e \".[notebooks]\"\n"
+        "then restart the kernel. On Colab: upload the repository or `!git clone` it, then\n"
+        "    !pip install -e \"/content/<repository folder>[notebooks]\"\n"
+        "and restart the session (Runtime > Restart session).")
+import tinygrad_dnn
+
+print(f"tinygrad_dnn {tinygrad_dnn.__version__} from {tinygrad_dnn.__file__}")
+
 # %%
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,13 +71,21 @@ import tinygrad_dnn as torch
 from tinygrad_dnn.data import TEST_FUNCTIONS, make_least_squares, quadratic, rosenbrock, saddle
 
 SMALL = os.environ.get("TINYGRAD_DNN_NOTEBOOK_SMALL") == "1"  # reduced size for CI
-FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES", "figures"))
+# A plain run saves figures to a scratch folder; TINYGRAD_DNN_NOTEBOOK_FIGURES=figures (what
+# `python notebooks/build_ipynb.py --figures` sets) regenerates the committed notebooks/figures/*.png.
+FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES")
+               or Path(tempfile.gettempdir()) / "tinygrad_dnn_figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 
 def savefig(fig, what):
-    """Save a key figure as figures/07_<what>.png (it is also shown inline)."""
+    """Save a key figure as FIGURES/07_<what>.png (it is also shown inline)."""
     fig.savefig(FIGURES / f"07_{what}.png", dpi=110, bbox_inches="tight")
+
+# Slide-ready figures: >= 12 pt text everywhere (legends and ticks included), thicker lines.
+plt.rcParams.update({"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 12,
+                     "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 15,
+                     "lines.linewidth": 2})
 
 
 torch.manual_seed(0)
@@ -125,16 +155,35 @@ def contour(ax, tf, levels):
         ax.plot(*tf.minimum, "k*", ms=12)
 
 
-fig, axes = plt.subplots(1, 3, figsize=(18, 5.5))
-levels = {"quadratic": np.linspace(0, 40, 21) ** 1.0, "rosenbrock": np.logspace(-1, 3.5, 20),
-          "saddle": np.linspace(-2, 2, 21)}
-for ax, (name, ps) in zip(axes, paths.items()):
+STYLES = dict(zip(paths["quadratic"], ["-", "--", "-.", ":", "-", "--", "-.", ":"]))
+fig, axes = plt.subplots(1, 2, figsize=(15, 6.5))
+levels = {"quadratic": np.linspace(0, 40, 21) ** 1.0, "saddle": np.linspace(-2, 2, 21)}
+for ax, name in zip(axes, ("quadratic", "saddle")):
     contour(ax, TEST_FUNCTIONS[name], levels[name])
-    for label, path in ps.items():
-        ax.plot(path[:, 0], path[:, 1], ".-", ms=2, lw=1, color=COLORS[label], label=label)
-axes[0].legend(fontsize=8)
-fig.suptitle("optimizer paths (black dot: start, star: minimum)")
+    for label, path in paths[name].items():
+        ax.plot(path[:, 0], path[:, 1], ls=STYLES[label], lw=2, color=COLORS[label], label=label)
+axes[0].set_title(r"bowl $x_1^2 + 4x_2^2$")
+axes[1].set_title(r"saddle $x_1^2 - x_2^2$")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="center right", bbox_to_anchor=(1.12, 0.5))
+fig.suptitle("Optimizer paths (black dot: start, star: minimum)")
+fig.tight_layout()
 savefig(fig, "trajectories")
+plt.show()
+
+# %% [markdown]
+# On Rosenbrock's banana every method follows the same curved valley, so the paths lie on top of each
+# other; what separates them is *how fast* they move along it: the function value against the step.
+
+# %%
+fig, ax = plt.subplots(figsize=(10, 5.5))
+rosen = TEST_FUNCTIONS["rosenbrock"]
+for label, path in paths["rosenbrock"].items():
+    fvals = rosen(path[:, 0], path[:, 1])
+    ax.loglog(np.arange(1, len(path) + 1), fvals + 1e-16, ls=STYLES[label], lw=2, color=COLORS[label], label=label)
+ax.set(xlabel="step", ylabel=r"$f(x) - f(x^*)$",
+       title=r"Rosenbrock $(1 - x_1)^2 + 100 (x_2 - x_1^2)^2$: progress along the valley")
+ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+savefig(fig, "rosenbrock")
 plt.show()
 
 # %% [markdown]
@@ -206,7 +255,7 @@ fig, ax = plt.subplots(figsize=(6.5, 4))
 for beta, ks in table.items():
     ax.loglog(lrs, ks, "o-", label="GD" if beta == 0 else f"heavy ball, beta={beta}")
 ax.axvline(0.25, color="gray", ls=":", label="GD stability limit 2/L = 0.25")
-ax.set(xlabel="learning rate", ylabel="steps to ||x|| < 1e-6", title="f = x1^2 + 4 x2^2")
+ax.set(xlabel="learning rate", ylabel=r"steps to $\|x\| < 10^{-6}$", title=r"$f = x_1^2 + 4x_2^2$")
 ax.legend()
 savefig(fig, "momentum_steps")
 plt.show()
@@ -322,21 +371,40 @@ assert np.abs(ours_scaled - variants["pytorch"]).max() < 0.05  # scale invariant
 assert np.linalg.norm(scaled_runs["eps_inside"][-1]) > 5 * np.linalg.norm(scaled_runs["pytorch"][-1])
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(17, 4.5))
+fig, axes = plt.subplots(1, 2, figsize=(14, 5))
 tt = np.arange(1, 5001)
-axes[0].semilogx(tt, (1 - 0.9 ** tt) / np.sqrt(1 - 0.999 ** tt))
+ratio_t = (1 - 0.9 ** tt) / np.sqrt(1 - 0.999 ** tt)
+axes[0].semilogx(tt, ratio_t, color="C1")
 axes[0].axhline(1, color="gray", ls=":")
-axes[0].set(xlabel="t", ylabel="uncorrected / corrected step",
-            title="no bias correction: (1-b1^t) / sqrt(1-b2^t)")
-for v, p in variants.items():
-    axes[1].semilogy(np.linalg.norm(p, axis=1) + 1e-16, label=v)
-axes[1].set(xlabel="step", ylabel="||x - x*||", title="Adam variants on x1^2 + 4 x2^2 (lr 0.05)")
+k_peak = int(np.argmax(ratio_t))
+axes[0].annotate(f"{ratio_t[k_peak]:.1f}x at t = {tt[k_peak]}", xy=(tt[k_peak], ratio_t[k_peak]),
+                 xytext=(60, 5.5), arrowprops={"arrowstyle": "->"})
+axes[0].set(xlabel="step t", ylabel="uncorrected / corrected step",
+            title=r"step ratio $\frac{1-\beta_1^t}{\sqrt{1-\beta_2^t}}$ ($\beta_1 = 0.9$, $\beta_2 = 0.999$)")
+n_show = min(150, steps_v)
+axes[1].semilogy(np.linalg.norm(variants["pytorch"][:n_show], axis=1) + 1e-16, color="C0", lw=3, label="PyTorch Adam")
+axes[1].semilogy(np.linalg.norm(variants["no_bias_correction"][:n_show], axis=1) + 1e-16, color="C1", ls="--",
+                 label="no bias correction")
+axes[1].set(xlabel="step", ylabel=r"$\|x - x^*\|$", title=r"on $x_1^2 + 4x_2^2$ (lr 0.05): larger early steps")
 axes[1].legend()
-contour(axes[2], TEST_FUNCTIONS["quadratic"], np.linspace(0, 40, 21))
-axes[2].plot(*variants["pytorch"].T, ".-", ms=2, label="PyTorch Adam on f")
-axes[2].plot(*ours_scaled.T, "--", label="PyTorch Adam on 1e-5 f")
-axes[2].plot(*scaled_runs["eps_inside"].T, ".-", ms=2, label="eps inside the root, on 1e-5 f")
-axes[2].legend(fontsize=8)
+fig.suptitle(f"Adam without bias correction: early steps up to {ratio_t.max():.1f}x too large")
+fig.tight_layout()
+savefig(fig, "adam_bias_correction")
+plt.show()
+
+# %%
+fig, ax = plt.subplots(figsize=(9, 5))
+d_f = np.linalg.norm(variants["pytorch"], axis=1) + 1e-16
+d_s = np.linalg.norm(ours_scaled, axis=1) + 1e-16
+d_e = np.linalg.norm(scaled_runs["eps_inside"], axis=1) + 1e-16
+ax.semilogy(d_f, color="C0", lw=5, alpha=0.4, label=r"PyTorch Adam on $f$")
+ax.semilogy(d_s, color="C0", ls="--", label=r"PyTorch Adam on $10^{-5} f$ (nearly the same path)")
+ax.semilogy(d_e, color="C3", ls="-.", lw=2.5, label=r"$\sqrt{\hat v + \varepsilon}$ (slides) on $10^{-5} f$")
+ax.annotate(f"stalls: {d_e[-1]:.1e} after {steps_v} steps", xy=(steps_v, d_e[-1]), xytext=(0.45 * steps_v, 1e-3 * d_e[-1]),
+            arrowprops={"arrowstyle": "->"}, color="C3")
+ax.set(xlabel="step", ylabel=r"distance to the minimum $\|x - x^*\|$",
+       title=r"$\varepsilon$ inside the root: Adam is no longer invariant to the loss scale")
+ax.legend(loc="lower left")
 savefig(fig, "adam_variants")
 plt.show()
 
@@ -398,7 +466,7 @@ fig, ax = plt.subplots(figsize=(7, 4))
 ax.semilogy(np.linalg.norm(np.diff(hand_pt, axis=0), axis=1), label="PyTorch: v = mu v + g, p -= lr v")
 ax.semilogy(np.linalg.norm(np.diff(hand_sl, axis=0), axis=1), "--", label="slides: m = mu m - lr g, p += m")
 ax.axvline(30, color="gray", ls=":", label="lr / 10")
-ax.set(xlabel="step", ylabel="||step||", title="momentum 0.9 with a learning-rate drop")
+ax.set(xlabel="step", ylabel=r"$\|\Delta x\|$", title="momentum 0.9 with a learning-rate drop")
 ax.legend()
 savefig(fig, "momentum_conventions")
 plt.show()
@@ -738,7 +806,7 @@ axes[0].plot(uu, 1 / uu, "k:", label="minima uv = 1")
 axes[0].plot(*gd_path.T, ".-", ms=2, label="GD")
 axes[0].plot(*sam_path.T, ".-", ms=2, label="SAM (rho 0.2)")
 axes[0].plot(1, 1, "k*", ms=12)
-axes[0].set(xlabel="u", ylabel="v", title="f = (uv - 1)^2", xlim=(0, 3), ylim=(0, 2))
+axes[0].set(xlabel="u", ylabel="v", title=r"$f = (uv - 1)^2$", xlim=(0, 3), ylim=(0, 2))
 axes[0].legend()
 every = max(1, n_sam // 50)
 for label, pth in (("GD", gd_path), ("SAM", sam_path)):

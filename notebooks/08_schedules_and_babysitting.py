@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -27,9 +27,31 @@
 # The babysitting checks come from `tinygrad_dnn.train.diagnostics`; the models are plain
 # `nn.Sequential` MLPs.
 
+# %% [markdown]
+# **Setup.** This notebook needs the `tinygrad_dnn` package. From the repository root:
+# `pip install -e ".[notebooks]"` (Jupyter, jupytext, matplotlib, scikit-learn, tqdm), then open it in
+# Jupyter. On **Colab**: upload the repository (or `!git clone` your copy of it), then run
+# `!pip install -e "/content/<repository folder>[notebooks]"` and restart the session. The next cell
+# checks the import and says what to do when it fails.
+
+# %%
+import importlib.util
+
+if importlib.util.find_spec("tinygrad_dnn") is None:
+    raise ImportError(
+        "tinygrad_dnn is not installed in this kernel. From the repository root run\n"
+        "    pip install -e \".[notebooks]\"\n"
+        "then restart the kernel. On Colab: upload the repository or `!git clone` it, then\n"
+        "    !pip install -e \"/content/<repository folder>[notebooks]\"\n"
+        "and restart the session (Runtime > Restart session).")
+import tinygrad_dnn
+
+print(f"tinygrad_dnn {tinygrad_dnn.__version__} from {tinygrad_dnn.__file__}")
+
 # %%
 import math
 import os
+import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -43,13 +65,21 @@ from tinygrad_dnn.train.diagnostics import (check_initial_loss, lr_range_test, m
                                             overfit_tiny_batch)
 
 SMALL = os.environ.get("TINYGRAD_DNN_NOTEBOOK_SMALL") == "1"  # reduced size for CI
-FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES", "figures"))
+# A plain run saves figures to a scratch folder; TINYGRAD_DNN_NOTEBOOK_FIGURES=figures (what
+# `python notebooks/build_ipynb.py --figures` sets) regenerates the committed notebooks/figures/*.png.
+FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES")
+               or Path(tempfile.gettempdir()) / "tinygrad_dnn_figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 
 def savefig(fig, what):
-    """Save a key figure as figures/08_<what>.png (it is also shown inline)."""
+    """Save a key figure as FIGURES/08_<what>.png (it is also shown inline)."""
     fig.savefig(FIGURES / f"08_{what}.png", dpi=110, bbox_inches="tight")
+
+# Slide-ready figures: >= 12 pt text everywhere (legends and ticks included), thicker lines.
+plt.rcParams.update({"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 12,
+                     "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 15,
+                     "lines.linewidth": 2})
 
 
 torch.manual_seed(0)
@@ -159,7 +189,7 @@ ax = axes.flat[-1]
 for name in ("exponential a e^{-bk}", "1/t  a/(1+bk)", "cosine", "step (/10 every 30)"):
     ax.semilogy(k, curves[name], label=name)
 ax.set(title="decays, log scale", xlabel="step k")
-ax.legend(fontsize=7)
+ax.legend()
 savefig(fig, "schedules")
 plt.show()
 
@@ -177,9 +207,83 @@ assert np.argmax(curves["one-cycle"]) == round(up_end) and curves["one-cycle"].m
 # ## 2. Too low, good and too high learning rates
 #
 # Deck 000 (after CS231n): "low LR always leads to convergence, but takes forever"; a high LR makes
-# the loss drop fast and then flatten *prematurely* at a high value; a very high LR diverges (or, with
-# ReLUs, kills the units and leaves the loss stuck at chance, as at lr 3 below). A
-# 64-64-10 ReLU MLP on scikit-learn's 8x8 digits, trained with plain SGD (batch 64) at four learning rates:
+# the loss drop fast and then flatten *prematurely* at a high value; a very high LR explodes.
+#
+# **The four shapes, where the floor is known.** Noisy least squares, $y = Xw^* + 0.5\,\varepsilon$
+# (1000 points, 20 features), fitted by `nn.Linear` with minibatch SGD (batch 10): the best possible
+# mean squared error is the noise variance $0.25$. With a constant learning rate SGD does not settle at
+# the minimum but bounces around it, at an excess loss roughly proportional to the rate: a high rate gets
+# near the floor fastest and stays above it. Past the stability limit ($\eta \gtrsim 2/\lambda_{max}$ of the
+# loss's Hessian, smaller for minibatches) every step overshoots by more than it corrects: the loss grows
+# geometrically.
+
+# %%
+LS_LRS = {"low (1e-3)": 1e-3, "good (1e-2)": 1e-2, "high (0.2)": 0.2, "very high (0.4)": 0.4}
+LS_STEPS, LS_EVERY = 1000, 10
+
+
+def least_squares_curve(lr, seed=0, steps=LS_STEPS, every=LS_EVERY):
+    """Full-data MSE every ``every`` SGD steps (batch 10) on noisy least squares; stops when it explodes."""
+    torch.manual_seed(seed)
+    X = torch.randn(1000, 20)
+    y = X @ torch.randn(20, 1) + 0.5 * torch.randn(1000, 1)
+    model = nn.Linear(20, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    loader = DataLoader(TensorDataset(X, y), batch_size=10, shuffle=True, seed=seed)
+    curve, k = [], 0
+    while k < steps:
+        for xb, yb in loader:
+            opt.zero_grad()
+            ((model(xb) - yb) ** 2).mean().backward()
+            opt.step()
+            k += 1
+            if k % every == 0:
+                with torch.no_grad():
+                    curve.append(((model(X) - y) ** 2).mean().item())
+                if not math.isfinite(curve[-1]) or curve[-1] > 1e8:
+                    return np.array(curve)
+            if k == steps:
+                break
+    return np.array(curve)
+
+
+ls_runs = {label: least_squares_curve(lr) for label, lr in LS_LRS.items()}
+for label, c in ls_runs.items():
+    print(f"{label:16s} MSE after {LS_EVERY} steps {c[0]:9.3g}, median of the second half "
+          f"{np.median(c[len(c) // 2:]):9.3g}, last {c[-1]:9.3g} (after {len(c) * LS_EVERY} steps)")
+
+fig, ax = plt.subplots(figsize=(9, 5.5))
+styles = {"low (1e-3)": ("C0", "-"), "good (1e-2)": ("C2", "-"), "high (0.2)": ("C1", "-"),
+          "very high (0.4)": ("C3", "--")}
+TOP = 1e4
+for label, c in ls_runs.items():
+    color, ls = styles[label]
+    name = f"lr {label}"
+    if c[-1] > TOP:
+        name += f": explodes ({c[-1]:.0e} at step {len(c) * LS_EVERY})"
+    ax.plot(np.arange(1, len(c) + 1) * LS_EVERY, np.minimum(c, 10 * TOP), color=color, ls=ls, lw=2.5, label=name)
+ax.axhline(0.25, color="k", ls=":", lw=1.5, label="noise floor $\\sigma^2 = 0.25$")
+ax.set(xscale="log", yscale="log", xlabel="SGD step (log scale)", ylabel="training MSE (log scale)",
+       ylim=(0.15, TOP), title="Reading the learning rate from the loss curve")
+ax.legend(loc="upper right")
+savefig(fig, "lr_diagnosis")
+plt.show()
+
+# %%
+# Seeds 0-2 (data, init, batch order), measured: after 10 steps high/good = 0.05-0.08; second-half median
+# high/good = 1.9-2.2; low's last / good's last = 2.4-2.7; very high passes 1e8 within 80 steps.
+# Thresholds: 0.2, 1.5, 1.8 and 200 steps.
+lo_, gd_, hi_, vh_ = (ls_runs[k] for k in LS_LRS)
+assert hi_[0] < 0.2 * gd_[0]  # high: the fastest drop ...
+assert np.median(hi_[len(hi_) // 2:]) > 1.5 * np.median(gd_[len(gd_) // 2:])  # ... then a plateau above
+assert lo_[-1] > 1.8 * gd_[-1] and lo_[-1] < lo_[0]  # low: converging, but taking forever
+assert len(vh_) * LS_EVERY <= 200 and vh_[-1] > 1e6  # very high: explodes
+assert abs(np.median(gd_[len(gd_) // 2:]) / 0.25 - 1) < 0.1  # good: at the noise floor (measured 0.92-1.03)
+
+# %% [markdown]
+# **A real network.** A 64-64-10 ReLU MLP on scikit-learn's 8x8 digits, trained with plain SGD
+# (batch 64) at four learning rates. Here "too high" shows the ReLU failure: the units die and the loss
+# sits at chance, $\log 10$ (lr 3 below):
 
 # %%
 digits = load_digits()
@@ -231,9 +335,9 @@ fig, ax = plt.subplots(figsize=(7, 4.5))
 for label, h in runs.items():
     ax.plot(np.arange(1, len(h) + 1), np.minimum(h, 10), "o-", ms=3, label=label)
 ax.axhline(math.log(C), color="gray", ls=":", label="log(10): chance")
-ax.set(xlabel="epoch", ylabel="training loss", title="SGD on digits: learning rate diagnosis", ylim=(0, 4))
+ax.set(xlabel="epoch", ylabel="training loss", title="SGD on digits: too low, good, too high", ylim=(0, 4))
 ax.legend()
-savefig(fig, "lr_diagnosis")
+savefig(fig, "lr_digits")
 plt.show()
 
 # %%
@@ -248,7 +352,9 @@ assert not np.isfinite(high[-1]) or high[-1] > math.log(C) * 0.9  # too high: di
 # Smith (2017): train for one short run while raising the learning rate exponentially, here from
 # $10^{-4}$ to $10$, and plot the (smoothed) loss against it. The loss stays flat while the rate is too
 # small, falls where it is useful, and explodes past the stable range. `lr_range_test` restores the model
-# and the optimizer afterwards and suggests the rate where the loss falls fastest.
+# and the optimizer afterwards and suggests the rate where the loss falls fastest. That suggestion (the
+# steepest slope of a noisy curve) scatters from run to run, so we repeat the test with a few seeds: the
+# rate of the lowest loss is the stable number; take the suggestion as a starting point.
 
 # %%
 model = make_mlp()
@@ -272,8 +378,25 @@ plt.show()
 # %%
 assert all(np.array_equal(p.detach().numpy(), before[n]) for n, p in model.named_parameters())  # restored
 assert opt.param_groups[0]["lr"] == 0.1
-assert 1e-2 <= rt["suggested_lr"] <= 3.0  # in the range where section 2 trained well
-assert 0.1 <= rt["min_loss_lr"] <= 3.0
+# Seeds 0-4 (init and batch order): lowest-loss lr 0.60-1.46 (both sizes), suggested lr 0.58-8.4 (one
+# seed in five lands in the diverging range). Asserted: every seed's lowest-loss lr within [0.3, 3] (2x
+# outside the measured range) and the median suggestion, not a single one, within [0.2, 3]
+RT_SEEDS = range(3) if SMALL else range(5)
+
+
+def range_test(seed):
+    m = make_mlp(seed)
+    return lr_range_test(m, torch.optim.SGD(m.parameters(), lr=0.1),
+                         DataLoader(TensorDataset(x_train, y_train), batch_size=64, shuffle=True, seed=seed),
+                         start_lr=1e-4, end_lr=10.0, num_iter=200 if SMALL else 300)
+
+
+rts = [rt] + [range_test(s) for s in RT_SEEDS[1:]]
+print("seed:       ", "  ".join(f"{s:6d}" for s in RT_SEEDS))
+print("lowest loss:", "  ".join(f"{r['min_loss_lr']:6.3g}" for r in rts))
+print("suggested:  ", "  ".join(f"{r['suggested_lr']:6.3g}" for r in rts))
+assert all(0.3 <= r["min_loss_lr"] <= 3.0 for r in rts)
+assert 0.2 <= np.median([r["suggested_lr"] for r in rts]) <= 3.0
 flat = np.array(rt["losses"])[np.array(rt["lrs"]) < 1e-3]
 assert np.abs(flat - flat[0]).max() < 0.02 * flat[0]  # far too small a rate: nothing happens
 assert min(rt["losses"]) < 0.9 * rt["losses"][0]
@@ -311,7 +434,8 @@ first = {lr: np.array([r[name][0] for name in layers]) for lr, r in ratios.items
 assert np.allclose(first[1e-2] / first[1e-3], 10, rtol=0.02)  # linear in lr (up to float32 rounding of w + dW)
 good_layer_ratios = [np.median(ratios[1e-1][n]) for n in layers]  # lr 0.1: trains well (section 2)
 print("lr 0.1:", [f"{r:.1e}" for r in good_layer_ratios])
-assert all(1e-4 < r < 1e-2 for r in good_layer_ratios)  # within a decade of 1e-3
+# seeds 0-4, every layer: 1.8e-3..4.5e-3 at lr 0.1; asserted within [1e-3, 1e-2]
+assert all(1e-3 < r < 1e-2 for r in good_layer_ratios)
 
 # %% [markdown]
 # ## 5. Sanity checks before training

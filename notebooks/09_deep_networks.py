@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -26,9 +26,31 @@
 # 3. MNIST-1D (Greydanus 2020): logistic regression vs MLP vs CNN, where the published test accuracies
 #    are 32%, 68% and 94%, and an MLP on the 8x8 digits.
 
+# %% [markdown]
+# **Setup.** This notebook needs the `tinygrad_dnn` package. From the repository root:
+# `pip install -e ".[notebooks]"` (Jupyter, jupytext, matplotlib, scikit-learn, tqdm), then open it in
+# Jupyter. On **Colab**: upload the repository (or `!git clone` your copy of it), then run
+# `!pip install -e "/content/<repository folder>[notebooks]"` and restart the session. The next cell
+# checks the import and says what to do when it fails.
+
+# %%
+import importlib.util
+
+if importlib.util.find_spec("tinygrad_dnn") is None:
+    raise ImportError(
+        "tinygrad_dnn is not installed in this kernel. From the repository root run\n"
+        "    pip install -e \".[notebooks]\"\n"
+        "then restart the kernel. On Colab: upload the repository or `!git clone` it, then\n"
+        "    !pip install -e \"/content/<repository folder>[notebooks]\"\n"
+        "and restart the session (Runtime > Restart session).")
+import tinygrad_dnn
+
+print(f"tinygrad_dnn {tinygrad_dnn.__version__} from {tinygrad_dnn.__file__}")
+
 # %%
 import math
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,13 +66,21 @@ from tinygrad_dnn.train import CNN1d, MLP, ResidualMLP
 from tinygrad_dnn.train.diagnostics import compute_gradient_norms
 
 SMALL = os.environ.get("TINYGRAD_DNN_NOTEBOOK_SMALL") == "1"  # reduced size for CI
-FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES", "figures"))
+# A plain run saves figures to a scratch folder; TINYGRAD_DNN_NOTEBOOK_FIGURES=figures (what
+# `python notebooks/build_ipynb.py --figures` sets) regenerates the committed notebooks/figures/*.png.
+FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES")
+               or Path(tempfile.gettempdir()) / "tinygrad_dnn_figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 
 def savefig(fig, what):
-    """Save a key figure as figures/09_<what>.png (it is also shown inline)."""
+    """Save a key figure as FIGURES/09_<what>.png (it is also shown inline)."""
     fig.savefig(FIGURES / f"09_{what}.png", dpi=110, bbox_inches="tight")
+
+# Slide-ready figures: >= 12 pt text everywhere (legends and ticks included), thicker lines.
+plt.rcParams.update({"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 12,
+                     "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 15,
+                     "lines.linewidth": 2})
 
 
 torch.manual_seed(0)
@@ -134,7 +164,7 @@ for name, g in grads.items():
 ax.set_xlabel("layer (1 = input side)")
 ax.set_ylabel(r"$\|\nabla_W L\|$")
 ax.set_title(f"gradient norm per layer at initialization, {DEPTH} hidden layers x {WIDTH}")
-ax.legend(fontsize=8)
+ax.legend()
 savefig(fig, "gradient_norms")
 plt.show()
 
@@ -255,7 +285,7 @@ ax.axvline(1, color="gray", lw=0.5)
 ax.set_xlabel(r"$\alpha$ (line) / $t$ (curve): 0 = solution A, 1 = solution B")
 ax.set_ylabel("cross-entropy")
 ax.set_title("mode connectivity: two solutions from two seeds")
-ax.legend(fontsize=8)
+ax.legend()
 savefig(fig, "mode_connectivity")
 plt.show()
 
@@ -327,7 +357,7 @@ scales = np.linspace(-1, 1, 17 if SMALL else 41)
 gen = torch.Generator().manual_seed(1)
 rand_dir = torch.randn(va.shape[0], generator=gen)
 rand_dir = rand_dir / rand_dir.norm()
-fig, axs = plt.subplots(1, 2, figsize=(11, 4))
+fig, axs = plt.subplots(1, 2, figsize=(13, 5))
 for label, r in runs.items():
     top, _ = losses_along([r["v"] + s * r["d"] for s in scales], xs_, ys_)
     rnd, _ = losses_along([r["v"] + 10 * s * rand_dir for s in scales], xs_, ys_)
@@ -338,14 +368,26 @@ axs[1].set_title("along a random unit direction")
 for ax in axs:
     ax.set_xlabel("s (distance in parameter space)")
     ax.set_ylabel("training loss")
-    ax.legend(fontsize=8)
-fig.suptitle("a perturbed copy of each solution: small batch (flat) vs full batch (sharp)")
+    ax.legend()
+fig.suptitle("A perturbed copy of each solution: small batch (flat) vs full batch (sharp)")
+fig.tight_layout()
 savefig(fig, "flat_vs_sharp")
 plt.show()
-ratio = runs["full batch"]["lam"] / runs["batch 8"]["lam"]
-# near the minimum the loss along the top eigenvector grows like lambda_max s^2 / 2
-print(f"lambda_max full batch / batch 8 = {ratio:.2f}")
-assert ratio > 1.3  # the full-batch solution is sharper (small mode: ~1.7x)
+# near the minimum the loss along the top eigenvector grows like lambda_max s^2 / 2.
+# One initialization is an anecdote: repeat with other seeds (initialization and batch order).
+SHARP_SEEDS = range(3) if SMALL else range(5)
+ratios_fs = [runs["full batch"]["lam"] / runs["batch 8"]["lam"]]
+for seed in SHARP_SEEDS[1:]:
+    lams = {}
+    for label, bs in (("batch 8", 8), ("full batch", N_SUB)):
+        model, _ = train_until(make_mlp(seed), bs, LR, seed=seed)
+        lams[label] = top_hessian_eigen(parameters_to_vector(model.parameters()).detach(),
+                                        iters=10 if SMALL else 30)[0]
+    ratios_fs.append(lams["full batch"] / lams["batch 8"])
+print("lambda_max full batch / batch 8, per seed:", " ".join(f"{r:.2f}" for r in ratios_fs))
+# Measured, seeds 0-5: 1.10-1.63 (median of seeds 0-2: 1.51 small, of seeds 0-4: 1.45 full). Asserted: the
+# median above 1.25 and no seed reversed (all above 0.95; the smallest measured is 1.07)
+assert np.median(ratios_fs) > 1.25 and min(ratios_fs) > 0.95
 
 # %% [markdown]
 # ## 3. MNIST-1D: logistic regression vs MLP vs CNN, and the digits
@@ -385,13 +427,17 @@ ax.set_xticks(xs)
 ax.set_xticklabels(list(published))
 ax.set_ylabel("test accuracy")
 ax.set_title("MNIST-1D")
-ax.legend(fontsize=8)
+ax.legend()
 savefig(fig, "mnist1d")
 plt.show()
 
-assert acc_1d["CNN"] > acc_1d["MLP"] + 0.1 and acc_1d["MLP"] > 0.3 and acc_1d["CNN"] > 0.8
-if not SMALL:  # the published scale
+# Small mode, initialization seeds 0-3 (300/300/200 steps): logistic 0.305-0.311, MLP 0.573-0.598, CNN
+# 0.920-0.959; thresholds about 3x the spread below the lowest: the order logistic < MLP < CNN, clearly
+if SMALL:
+    assert abs(acc_1d["logistic"] - 0.31) < 0.03 and acc_1d["MLP"] > 0.5 and acc_1d["CNN"] > 0.8
+else:  # the published scale
     assert abs(acc_1d["logistic"] - 0.32) < 0.08 and abs(acc_1d["MLP"] - 0.68) < 0.1 and acc_1d["CNN"] > 0.88
+assert acc_1d["logistic"] + 0.15 < acc_1d["MLP"] and acc_1d["MLP"] + 0.15 < acc_1d["CNN"]
 
 # %% [markdown]
 # The 8x8 digits are easy by comparison: a standardized MLP reaches about 97% (the reference range is

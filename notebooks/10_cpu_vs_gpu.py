@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -28,6 +28,27 @@
 #    present (`torch.cuda.is_available()`, CuPy backend), the same on the GPU. Without a GPU it says so and
 #    the recorded results are what you see.
 
+# %% [markdown]
+# **Setup.** This notebook needs the `tinygrad_dnn` package. From the repository root:
+# `pip install -e ".[notebooks]"` (Jupyter, jupytext, matplotlib, scikit-learn, tqdm), then open it in
+# Jupyter. On **Colab**: upload the repository (or `!git clone` your copy of it), then run
+# `!pip install -e "/content/<repository folder>[notebooks]"` and restart the session. The next cell
+# checks the import and says what to do when it fails.
+
+# %%
+import importlib.util
+
+if importlib.util.find_spec("tinygrad_dnn") is None:
+    raise ImportError(
+        "tinygrad_dnn is not installed in this kernel. From the repository root run\n"
+        "    pip install -e \".[notebooks]\"\n"
+        "then restart the kernel. On Colab: upload the repository or `!git clone` it, then\n"
+        "    !pip install -e \"/content/<repository folder>[notebooks]\"\n"
+        "and restart the session (Runtime > Restart session).")
+import tinygrad_dnn
+
+print(f"tinygrad_dnn {tinygrad_dnn.__version__} from {tinygrad_dnn.__file__}")
+
 # %%
 import json
 import math
@@ -44,16 +65,24 @@ import numpy as np  # reference computations, fits and plotting only
 import tinygrad_dnn as torch
 
 SMALL = os.environ.get("TINYGRAD_DNN_NOTEBOOK_SMALL") == "1"  # reduced size for CI
-FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES", "figures"))
+# A plain run saves figures to a scratch folder; TINYGRAD_DNN_NOTEBOOK_FIGURES=figures (what
+# `python notebooks/build_ipynb.py --figures` sets) regenerates the committed notebooks/figures/*.png.
+FIGURES = Path(os.environ.get("TINYGRAD_DNN_NOTEBOOK_FIGURES")
+               or Path(tempfile.gettempdir()) / "tinygrad_dnn_figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 
 def savefig(fig, what):
-    """Save a key figure as figures/10_<what>.png (it is also shown inline)."""
+    """Save a key figure as FIGURES/10_<what>.png (it is also shown inline)."""
     fig.savefig(FIGURES / f"10_{what}.png", dpi=110, bbox_inches="tight")
 
+# Slide-ready figures: >= 12 pt text everywhere (legends and ticks included), thicker lines.
+plt.rcParams.update({"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13, "legend.fontsize": 12,
+                     "xtick.labelsize": 12, "ytick.labelsize": 12, "figure.titlesize": 15,
+                     "lines.linewidth": 2})
 
-ROOT = Path.cwd().resolve().parent  # notebooks/ is the working directory
+
+ROOT = Path(torch.__file__).resolve().parents[1]  # the repository (installed with pip install -e)
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # benchmarks/ is a folder of the repository, not part of the package
 from benchmarks import harness, run as run_benchmarks  # noqa: E402
@@ -66,7 +95,12 @@ print(f"recorded {env['date']} at commit {env.get('git_commit')} ({'quick' if re
 print(f"machine: {env['cpu_model']}, {env['cores']} cores, {env['platform']}")
 print(f"numpy {env['numpy']}, torch {env.get('torch')}, threads {dict((k, v) for k, v in env['threads'].items() if k != 'blas_info')}")
 print(f"GPU in the recorded run: {env.get('cuda') or 'none'}")
-assert not report["quick"], "the committed results should come from a full run"
+print("the recorded results come from a", "QUICK run (noisy, small sizes)" if report["quick"] else "full run")
+
+
+def claim(text, holds):
+    """Print whether a statement about the *recorded* data holds: data display, not a test of the library."""
+    print(f"[{'holds' if holds else 'DOES NOT HOLD'}] recorded data: {text}")
 
 
 def row(suite, case, impl, device="cpu"):
@@ -124,16 +158,23 @@ for _ in range(30 if SMALL else 200):
     t0 = time.perf_counter()
     step()
     single.append(time.perf_counter() - t0)
-stats = harness.measure(step, repeats=5 if SMALL else 9, min_sample=0.01 if SMALL else 0.02)
+min_sample = 0.01 if SMALL else 0.02
+stats = harness.measure(step, repeats=5 if SMALL else 9, min_sample=min_sample)
 print(f"first (cold) call         : {fmt(first)}")
 print(f"single calls, min / median / max: {fmt(min(single))} / {fmt(statistics.median(single))} / {fmt(max(single))}")
 print(f"harness.measure           : median {fmt(stats['median'])}, IQR {fmt(stats['iqr'])}, "
       f"{stats['repeats']} samples x {stats['number']} calls")
-assert stats["min"] <= stats["median"] <= stats["q3"]
-assert max(single) >= statistics.median(single)  # single calls scatter; the median is the honest summary
+print(f"single calls: max / median = {max(single) / statistics.median(single):.1f}x  (the scatter the median hides)")
+# the harness's calibration: one sample (number calls) must last about min_sample or more, so that the
+# clock's resolution and the loop's overhead do not matter; a broken calibration (number = 1) fails here
+assert stats["number"] * stats["median"] >= 0.5 * min_sample, stats
 
 # %% [markdown]
 # ## 2. The recorded results
+#
+# This section reads `benchmarks/results/benchmarks.json` (committed by `python -m benchmarks`). Lines marked
+# `[holds]` / `[DOES NOT HOLD]` are statements about that recorded data, printed, not asserted: they test
+# nothing about the library on this machine (the benchmark code itself is tested in `tests/benchmarks/`).
 #
 # ### The MLP training step (784-512-512-10, float32, SGD)
 #
@@ -169,7 +210,8 @@ plt.show()
 tg = row("mlp", "step B=256", "tinygrad_dnn")
 print(f"B=256: tinygrad_dnn / hand NumPy = {tg['vs_hand']:.2f}x, / PyTorch = {tg['vs_torch']:.2f}x")
 # at this size the step is a handful of matrix products: the framework adds little on top of NumPy
-assert tg["vs_hand"] < 1.5 and tg["vs_torch"] < 2.0
+claim(f"tinygrad_dnn step within 1.5x of hand NumPy ({tg['vs_hand']:.2f}x) and 2x of PyTorch ({tg['vs_torch']:.2f}x)",
+      tg["vs_hand"] < 1.5 and tg["vs_torch"] < 2.0)
 
 # %% [markdown]
 # ### Per-op overhead on tiny tensors
@@ -207,7 +249,8 @@ ax.legend()
 savefig(fig, "overhead")
 plt.show()
 # a few microseconds per op forward: invisible next to a 512x512 matmul (~1 ms), dominant on 4x4 tensors
-assert 0 < statistics.median(over["fwd"]) < 10 and statistics.median(over["fwd+graph"]) < 20
+claim("median overhead per op < 10 us forward, < 20 us with the graph",
+      0 < statistics.median(over["fwd"]) < 10 and statistics.median(over["fwd+graph"]) < 20)
 chain = row("overhead", "chain20 fwd+bwd", "tinygrad_dnn")
 print(f"20-op chain forward+backward: {fmt(chain['median'])} ({chain['vs_torch']:.2f}x PyTorch)")
 
@@ -239,7 +282,7 @@ def slope(xs, ts, lo):
 
 def sweep_figure(series, title, fit_from):
     impl_dev = sorted({(r["impl"], r["device"]) for r in series})
-    fig, axs = plt.subplots(1, 3, figsize=(14, 4))
+    fig, axs = plt.subplots(1, 3, figsize=(18, 6))
     slopes = {}
     for ax, axis in zip(axs, ("B", "m", "L")):
         for impl, dev in impl_dev:
@@ -254,12 +297,12 @@ def sweep_figure(series, title, fit_from):
         ax.loglog(xs, ref, "k--", lw=1, label=f"slope {EXPECTED[axis]:.0f} (guide)")
         ax.minorticks_off()
         ax.set_xticks(xs)
-        ax.set_xticklabels([f"{v:g}" for v in xs], fontsize=7)
+        ax.set_xticklabels([f"{v:g}" for v in xs], rotation=45)
         ax.set_xlabel(axis)
         ax.set_ylabel("ms per step")
         ax.set_title(f"vary {axis} (fit on {axis} >= {fit_from[axis]})")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
     return fig, slopes
@@ -272,7 +315,8 @@ for (axis, impl, dev), s in slopes.items():
     print(f"slope in {axis}: {impl:13s} [{dev}] {s:5.2f}   (expected {EXPECTED[axis]:.0f})")
 for axis, lo, hi in (("B", 0.75, 1.25), ("m", 1.6, 2.4), ("L", 0.8, 1.2)):
     for impl in ("tinygrad_dnn", "numpy", "torch"):
-        assert lo < slopes[(axis, impl, "cpu")] < hi, (axis, impl, slopes[(axis, impl, "cpu")])
+        s_ = slopes[(axis, impl, "cpu")]
+        claim(f"slope in {axis} of {impl} = {s_:.2f} is in ({lo}, {hi})", lo < s_ < hi)
 
 # %% [markdown]
 # Per-call times of the sweep, and the achieved throughput: a step does about $6 B m^2 L$ floating-point
@@ -342,9 +386,9 @@ for r in (r for r in live_rows if r["suite"] == "mlp"):
     print(f"live {r['case']:12s} {r['impl']:13s} [{r['device']}] {fmt(r['median']):>10s} (IQR {fmt(r['iqr'])})  "
           f"vs hand {vs_h}, vs torch {vs_t}")
 
+# shown, not saved: a quick sweep has 2-3 small sizes per axis, too few for slopes worth projecting
 fig, live_slopes = sweep_figure(live["series"]["sweep"], "live quick sweep (small sizes: overhead-bound, slopes < 1, 2, 1)",
                                 {"B": 0, "m": 0, "L": 0})
-savefig(fig, "live_sweep")
 plt.show()
 
 # %% [markdown]

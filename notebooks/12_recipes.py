@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -31,6 +31,27 @@
 #
 # Every tolerance below comes from measured seed-to-seed scatter or from float rounding; the comment next
 # to each assert says which.
+
+# %% [markdown]
+# **Setup.** This notebook needs the `tinygrad_dnn` package. From the repository root:
+# `pip install -e ".[notebooks]"` (Jupyter, jupytext, matplotlib, scikit-learn, tqdm), then open it in
+# Jupyter. On **Colab**: upload the repository (or `!git clone` your copy of it), then run
+# `!pip install -e "/content/<repository folder>[notebooks]"` and restart the session. The next cell
+# checks the import and says what to do when it fails.
+
+# %%
+import importlib.util
+
+if importlib.util.find_spec("tinygrad_dnn") is None:
+    raise ImportError(
+        "tinygrad_dnn is not installed in this kernel. From the repository root run\n"
+        "    pip install -e \".[notebooks]\"\n"
+        "then restart the kernel. On Colab: upload the repository or `!git clone` it, then\n"
+        "    !pip install -e \"/content/<repository folder>[notebooks]\"\n"
+        "and restart the session (Runtime > Restart session).")
+import tinygrad_dnn
+
+print(f"tinygrad_dnn {tinygrad_dnn.__version__} from {tinygrad_dnn.__file__}")
 
 # %%
 import math
