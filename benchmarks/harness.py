@@ -221,14 +221,24 @@ def torch_module():
         return None
 
 
-def configure_threads():
-    """Give PyTorch the same intra-op thread count as NumPy's BLAS; return the thread record."""
-    n, info = blas_threads()
-    rec = {"blas_threads": n, "cpu_count": os.cpu_count(), "blas_info": info}
+def configure_threads(n=None):
+    """Set NumPy's BLAS (hence tinygrad_dnn's CPU kernels) to ``n`` threads (default: every core this
+    process may use) and PyTorch to the same count; return the thread record.
+
+    ``import tinygrad_dnn`` sets the BLAS pool from the machine's load (backend/threads.py), so it is
+    imported first and the count set afterwards: otherwise NumPy and tinygrad_dnn could run on fewer
+    threads than PyTorch while the record claimed otherwise.
+    """
+    import tinygrad_dnn
+
+    if n is None:
+        n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    tinygrad_dnn.set_num_threads(int(n))
+    got, info = blas_threads()
+    rec = {"blas_threads": got, "cpu_count": os.cpu_count(), "blas_info": info}
     torch = torch_module()
     if torch is not None:
-        if n:
-            torch.set_num_threads(n)
+        torch.set_num_threads(got or int(n))
         rec["torch_threads"] = torch.get_num_threads()
         rec["torch_interop_threads"] = torch.get_num_interop_threads()
     return rec

@@ -62,15 +62,16 @@ def targets(rows):
     return out
 
 
-def run(suites=None, quick=False, out=None, verbose=True):
-    """Run the named suites (all when None/empty); write JSON/Markdown/PNG under ``out``; return the report."""
+def run(suites=None, quick=False, out=None, verbose=True, threads=None):
+    """Run the named suites (all when None/empty) with ``threads`` CPU threads (default: every core) in
+    NumPy's BLAS and in PyTorch; write JSON/Markdown/PNG under ``out``; return the report."""
     quick = quick or os.environ.get("TINYGRAD_DNN_BENCH_QUICK", "") not in ("", "0")
     out = out or DEFAULT_OUT
     names = list(suites) if suites else list(_suites.SUITES)
     for n in names:
         _suites.get(n)  # fail early on an unknown name
     os.makedirs(out, exist_ok=True)
-    threads = harness.configure_threads()
+    threads = harness.configure_threads(threads)
     ctx = harness.Context(quick=quick, out=out, devices=_devices())
     failures = {}
     for n in names:
@@ -111,11 +112,13 @@ def main(argv=None):
     p.add_argument("suites", nargs="*", help=f"suites to run (default: all): {', '.join(_suites.SUITES)}")
     p.add_argument("--quick", action="store_true", help="seconds-long smoke run (also TINYGRAD_DNN_BENCH_QUICK=1)")
     p.add_argument("--out", default=None, help=f"output folder (default {DEFAULT_OUT})")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for NumPy's BLAS and PyTorch alike (default: every core)")
     p.add_argument("--list", action="store_true", help="list the suites and exit")
     a = p.parse_args(argv)
     if a.list:
         for k, v in _suites.SUITES.items():
             print(f"{k:14s} {v}")
         return 0
-    report = run(a.suites, a.quick, a.out)
+    report = run(a.suites, a.quick, a.out, threads=a.threads)
     return 1 if report["failures"] else 0

@@ -80,3 +80,21 @@ def test_rnn_suite_hand_written_gradients_match_torch():
              "proj.weight": lib.proj.weight.grad, "proj.bias": lib.proj.bias.grad}
     for k, g in grads.items():
         np.testing.assert_allclose(hand.grads[k], g.numpy(), rtol=1e-4, atol=2e-4)
+
+
+def test_threads_are_set_after_the_import_and_recorded_truthfully(monkeypatch):
+    # `import tinygrad_dnn` picks a BLAS thread count from the machine's load; the harness must set its
+    # count after that import, so NumPy, tinygrad_dnn and PyTorch run on the count the record states
+    from benchmarks import harness
+
+    import tinygrad_dnn
+
+    before = tinygrad_dnn.get_num_threads()
+    try:
+        for n in (1, 2):
+            rec = harness.configure_threads(n)
+            assert rec["blas_threads"] == n == tinygrad_dnn.get_num_threads() == harness.blas_threads()[0]
+            if "torch_threads" in rec:
+                assert rec["torch_threads"] == n
+    finally:
+        tinygrad_dnn.set_num_threads(before)
