@@ -14,8 +14,8 @@ From a notebook cell::
     r = exercises.check(3, dir="my_exercises")   # prints the report; r.passed, r.checks
 
 Which files are graded (``dir=None``): the folder in the environment variable
-``TINYGRAD_DNN_EXERCISES``, else ``./exercises`` when it holds exercise files, else the packaged
-blank skeletons (which fail until filled in). ``solutions=True`` grades the reference solutions.
+``TINYGRAD_DNN_EXERCISES``, else ``./exercises`` when it holds exercise files, else the current
+folder when it does (a student who ``cd``s into the folder), else the packaged blank skeletons (which fail until filled in). ``solutions=True`` grades the reference solutions.
 """
 from __future__ import annotations
 
@@ -109,6 +109,8 @@ def resolve_dir(dir=None, solutions=False):
     local = Path.cwd() / "exercises"
     if _has_exercises(local):
         return local.resolve(), "./exercises"
+    if _has_exercises(Path.cwd()) and Path.cwd().resolve() != STUDENT_DIR:
+        return Path.cwd().resolve(), "the current folder"
     return STUDENT_DIR, ("the packaged blank skeletons: copy them with `tinygrad-dnn exercises init DIR`, fill in "
                          "the blanks and grade with --dir DIR (or set $" + ENV_VAR + ")")
 

@@ -7,8 +7,8 @@
     tinygrad-dnn exercises check --all --solutions   grade the reference solutions (instructors, CI)
 
 Files graded without --dir: $TINYGRAD_DNN_EXERCISES, else ./exercises when it holds exercise files,
-else the packaged blank skeletons. Exit status: 0 when every check passed, 1 when any failed,
-2 for a usage error (unknown exercise, nothing to check).
+else the current folder when it does, else the packaged blank skeletons. Exit status: 0 when every
+check passed, 1 when any failed, 2 for a usage error (unknown exercise, nothing to check).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def add_arguments(parser):
     i.add_argument("dir", metavar="DIR", help="folder to create or fill (e.g. my_exercises)")
     c = sub.add_parser("check", help="grade exercises: check 3, check 3 5, check --all",
                        description="Grade exercises and report what is wrong and where. Files: --dir, else "
-                                   "$TINYGRAD_DNN_EXERCISES, else ./exercises if it holds exercise files, else the "
+                                   "$TINYGRAD_DNN_EXERCISES, else ./exercises if it holds exercise files, else . if it does, else the "
                                    "packaged blank skeletons. Exit status 0 only when every check passed.")
     c.add_argument("which", nargs="*", metavar="N", help="exercise numbers or names (see `list`)")
     c.add_argument("--all", action="store_true", help="grade every exercise")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import inspect
 import linecache
 import os
 import signal
@@ -155,6 +156,15 @@ def _fmt_index(idx):
     return "[" + ", ".join(str(int(i)) for i in idx) + "]" if len(idx) else "(scalar)"
 
 
+_LOW_PRECISION = ("float16", "float32", "bfloat16")
+
+
+def _dtype_name(value):
+    """The dtype of an array or Tensor as a string ('' for Python numbers and lists)."""
+    dt = getattr(value, "dtype", None)
+    return "" if dt is None else str(getattr(dt, "name", dt)).replace("tinygrad_dnn.", "")
+
+
 def _as_array(value, what):
     if value is None:
         raise CheckFailed(f"{what}: got None. Did the function forget to `return` its result?")
@@ -165,6 +175,31 @@ def _as_array(value, what):
     except (TypeError, ValueError) as e:
         raise CheckFailed(f"{what}: expected an array of numbers, got a {type(value).__name__} ({e})") from None
     return arr
+
+
+def _arg_name(f, i):
+    try:
+        params = [p for p in inspect.signature(f).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        return params[i].name
+    except (TypeError, ValueError, IndexError):
+        return f"#{i + 1}"
+
+
+def modified_input_message(name, f, i, before, after):
+    """The verdict on a function that changed its input array ``i`` in place."""
+    arg = _arg_name(f, i)
+    where = ""
+    if after.shape == before.shape:
+        idx = np.argwhere(~((after == before) | (np.isnan(after) & np.isnan(before))))
+        if len(idx):
+            k = tuple(idx[0])
+            where = f" (first change at index {_fmt_index(k)}: was {before[k]:.10g}, now {after[k]:.10g})"
+    else:
+        where = f" (its shape changed from {before.shape} to {after.shape})"
+    return (f"{name} modified its input `{arg}` in place{where}. The caller still needs it (for the backward "
+            f"pass, the next layer, the grader's reference): compute a new array (`{arg} = {arg} - m` or "
+            f"`out = {arg} * mask`) instead of writing into it (`{arg} -= m`, `{arg} *= mask`, `{arg}[...] = ...`)")
 
 
 def pattern(expected, got):
@@ -194,6 +229,7 @@ def compare(what, expected, got, rtol=1e-7, atol=1e-10, hint=""):
 
 def _compare(what, expected, got, rtol, atol, hint):
     expected = np.asarray(expected, dtype=np.float64)
+    got_dtype = _dtype_name(got)
     got = _as_array(got, what)
     if got.shape != expected.shape:
         if got.size == expected.size == 1:
@@ -223,9 +259,24 @@ def _compare(what, expected, got, rtol, atol, hint):
     pat = pattern(expected, got)
     if pat:
         msg += f"\n{pat}"
+    note = _precision_note(got_dtype, expected, got, bad)
+    if note:
+        msg += f"\n{note}"
     if hint:
         msg += f"\nhint: {hint}"
     raise CheckFailed(msg)
+
+
+def _precision_note(got_dtype, expected, got, bad):
+    """A sentence when the result is float32 (or only off by float32 rounding): the grader needs float64."""
+    if any(d in got_dtype for d in _LOW_PRECISION):
+        return (f"your result has dtype {got_dtype}: the inputs are float64 and the tolerance is below float32's "
+                "precision (~6e-8 relative); compute and return float64 (no np.float32 / astype(np.float32))")
+    rel = np.abs(got[bad] - expected[bad]) / np.maximum(np.abs(expected[bad]), 1e-300)
+    if rel.size and float(rel.max()) < 1e-6:
+        return (f"every difference is tiny (at most {float(rel.max()):.2g} relative), about float32 rounding: if you "
+                "convert anything to float32 (np.float32, astype, dtype=...), keep float64 instead")
+    return ""
 
 
 class Grader:
@@ -247,8 +298,21 @@ class Grader:
             obj = getattr(obj, part)
         return obj
 
-    def call(self, name, *args, **kwargs):
-        return self.fn(name)(*args, **kwargs)
+    def call(self, name, *args, mutable=(), **kwargs):
+        """Call the student's ``name``. NumPy arguments whose positions are not in ``mutable`` (the ones the
+        docstring lets the function change; ``None``: all) go in as copies and must come back unchanged: a
+        function that writes into its input (``x -= mu``, ``x *= mask``) fails with a message naming it."""
+        f = self.fn(name)
+        if mutable is None:
+            return f(*args, **kwargs)
+        guarded = {i: a for i, a in enumerate(args) if isinstance(a, np.ndarray) and i not in mutable}
+        args = tuple(a.copy() if i in guarded else a for i, a in enumerate(args))
+        out = f(*args, **kwargs)
+        for i, original in guarded.items():
+            changed = args[i].shape != original.shape or not np.array_equal(args[i], original, equal_nan=True)
+            if changed:
+                raise CheckFailed(modified_input_message(name, f, i, original, args[i]))
+        return out
 
     def returns(self, value, n, name, names):
         """Check that ``name`` returned a tuple of ``n`` values (``names`` describes them)."""
@@ -281,6 +345,12 @@ class Grader:
                                                                         "division by zero)")
         except Exception as e:  # noqa: BLE001 - any error in student code is reported, never raised
             status, message = "error", self._exception_message(e)
+        if status in ("error", "fail") and message:  # one cause failing several checks: said once
+            first = next((c for c in self.result.checks if c.status == status and c.message == message), None)
+            if first is not None:
+                line = message.splitlines()[0]
+                line = line if len(line) <= 160 else line[:157] + "..."
+                message = f"the same {'error' if status == 'error' else 'problem'} as in \"{first.title}\" above: {line}"
         self.result.checks.append(CheckResult(title, status, message))
 
     def _blank_message(self, e):

@@ -31,6 +31,44 @@ def _t(a, grad=False):
     return tg.tensor(np.array(a, dtype=np.float64), requires_grad=grad)
 
 
+def _function(g, name):
+    """``apply`` of the student's Function ``name``, checked: forward must return an array and leave its
+    inputs alone, backward must return Tensors; a slip fails with a sentence, not a traceback from autograd."""
+    cls = g.fn(name)
+    fwd, bwd = cls.forward, cls.backward
+
+    def forward(ctx, *args):
+        before = [a.numpy().copy() if isinstance(a, tg.Tensor) else None for a in args]
+        out = fwd(ctx, *args)
+        for i, (a, b) in enumerate(zip(args, before)):
+            if b is not None and not np.array_equal(a.numpy(), b, equal_nan=True):
+                raise CheckFailed(f"{name}.forward modified its input #{i + 1} in place: x.numpy() shares memory "
+                                  "with the Tensor, so `z -= m` or `z[...] = ...` changes the caller's data. Write "
+                                  "`z = z - m` (a new array)")
+        if isinstance(out, (float, int)) and not isinstance(out, np.generic):  # np.float64 is a float too
+            raise CheckFailed(f"{name}.forward returned a {type(out).__name__} ({out!r}): return a NumPy array "
+                              "(a 0-d one for a scalar: np.asarray(value)), as the docstring says")
+        if not isinstance(out, (np.ndarray, np.generic, tg.Tensor)):
+            raise CheckFailed(f"{name}.forward returned a {type(out).__name__}: return a NumPy array")
+        dt = str(getattr(out.dtype, "name", out.dtype))
+        if any(d in dt for d in ("float16", "float32")):
+            raise CheckFailed(f"{name}.forward returned {dt} for float64 inputs: keep float64 (as torch does; no "
+                              "np.float32 / astype): the checks need float64 precision")
+        return out
+
+    def backward(ctx, grad):
+        res = bwd(ctx, grad)
+        for r in (res if isinstance(res, tuple) else (res,)):
+            if r is not None and not isinstance(r, tg.Tensor):
+                raise CheckFailed(f"{name}.backward returned a {type(r).__name__} where a Tensor (or None) is "
+                                  "expected: build the gradient from Tensor ops on grad (grad * ...), or wrap an "
+                                  "array with tinygrad_dnn.tensor(array) and multiply it by grad")
+        return res
+
+    checked = type(cls.__name__, (cls,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
+    return checked.apply
+
+
 def _gradcheck(g, fn, inputs, what, hint):
     """gradcheck ``fn`` and turn the worst mismatch into a CheckFailed naming the element."""
     report = check_gradients(fn, inputs, eps=1e-6, atol=1e-7, rtol=1e-5)
@@ -81,28 +119,29 @@ def check_ex01(g):
 def check_ex02(g):
     x = _rng(2).uniform(-5, 5, (3, 4))
     with g.check("Sigmoid.forward: values match tinygrad_dnn.sigmoid"):
-        out = g.call("Sigmoid.apply", _t(x))
+        out = _function(g, "Sigmoid")(_t(x))
         g.close("Sigmoid.apply(x)", tg.sigmoid(_t(x)).numpy(), out, hint="y = 1 / (1 + exp(-x))")
     with g.check("Sigmoid.forward: stable at |x| = 1000 (no overflow)"):
         big = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0])
-        out = g.call("Sigmoid.apply", _t(big))
-        g.close("Sigmoid.apply(x) at large |x|", tg.sigmoid(_t(big)).numpy(), out, rtol=1e-12, atol=0,
+        out = _function(g, "Sigmoid")(_t(big))
+        # atol 1e-16: any stable formula passes (0.5*(1+tanh(x/2)) gives 0 for sigmoid(-50) = 1.9e-22)
+        g.close("Sigmoid.apply(x) at large |x|", tg.sigmoid(_t(big)).numpy(), out, rtol=1e-12, atol=1e-16,
                 hint="use e = exp(-|x|): 1/(1+e) for x >= 0, e/(1+e) for x < 0")
     with g.check("Sigmoid.backward: x.grad matches autograd of tinygrad_dnn.sigmoid"):
         up = _rng(3).standard_normal(x.shape)
         xs, xl = _t(x, True), _t(x, True)
-        g.call("Sigmoid.apply", xs).backward(_t(up))
+        _function(g, "Sigmoid")(xs).backward(_t(up))
         tg.sigmoid(xl).backward(_t(up))
         g.require(xs.grad is not None, "Sigmoid.backward: x.grad is None after backward(): backward must return "
                                        "the gradient with respect to x")
         g.close("x.grad after Sigmoid.apply(x).backward(upstream)", xl.grad.numpy(), xs.grad,
                 hint="dL/dx = grad * y * (1 - y), with y = ctx.output()")
     with g.check("Sigmoid: gradcheck (central differences)"):
-        _gradcheck(g, g.fn("Sigmoid.apply"), (_t(x[:2, :3], True),), "Sigmoid",
+        _gradcheck(g, _function(g, "Sigmoid"), (_t(x[:2, :3], True),), "Sigmoid",
                    "backward must return grad * y * (1 - y)")
     with g.check("Sigmoid: second-order gradcheck (backward written with Tensor ops)"):
         try:
-            gradgradcheck(g.fn("Sigmoid.apply"), (_t(x[:1, :3], True),), atol=1e-7, rtol=1e-5)
+            gradgradcheck(_function(g, "Sigmoid"), (_t(x[:1, :3], True),), atol=1e-7, rtol=1e-5)
         except GradcheckError as e:
             raise CheckFailed(f"Sigmoid: the gradient of backward is wrong. {e}\nhint: build the result from "
                               "Tensors (grad * y * (1 - y) with y = ctx.output()); NumPy arrays, .numpy() or .detach() "
@@ -124,22 +163,22 @@ def check_ex03(g):
                 hint="subtract the row maximum before exp")
     with g.check("SoftmaxCrossEntropy.forward: loss matches F.cross_entropy"):
         g.close("SoftmaxCrossEntropy.apply(z, t)", F.cross_entropy(_t(z), tt).item(),
-                g.call("SoftmaxCrossEntropy.apply", _t(z), tt),
+                _function(g, "SoftmaxCrossEntropy")(_t(z), tt),
                 hint="mean over the batch of logsumexp(z_i) - z_i[t_i]")
     with g.check("SoftmaxCrossEntropy.forward: stable for logits of +-1000"):
         tb = tg.tensor(np.array([2, 0]), dtype=tg.int64)
         g.close("SoftmaxCrossEntropy.apply(z, t) with |z| = 1000", F.cross_entropy(_t(big), tb).item(),
-                g.call("SoftmaxCrossEntropy.apply", _t(big), tb),
+                _function(g, "SoftmaxCrossEntropy")(_t(big), tb),
                 hint="log-sum-exp: M + log(sum(exp(z - M))) with M the row max; never log(softmax) of an underflow")
     with g.check("SoftmaxCrossEntropy.backward: logits.grad matches autograd (upstream gradient 2.5)"):
         zs, zl = _t(z, True), _t(z, True)
-        (g.call("SoftmaxCrossEntropy.apply", zs, tt) * 2.5).backward()
+        (_function(g, "SoftmaxCrossEntropy")(zs, tt) * 2.5).backward()
         (F.cross_entropy(zl, tt) * 2.5).backward()
         g.require(zs.grad is not None, "SoftmaxCrossEntropy.backward: logits.grad is None; return (dlogits, None)")
         g.close("logits.grad after (loss * 2.5).backward()", zl.grad.numpy(), zs.grad,
                 hint="(softmax(z) - onehot(t)) / N, multiplied by the upstream grad")
     with g.check("SoftmaxCrossEntropy: gradcheck with respect to the logits"):
-        _gradcheck(g, lambda a: g.fn("SoftmaxCrossEntropy.apply")(a, tt[:3]), (_t(z[:3], True),),
+        _gradcheck(g, lambda a: _function(g, "SoftmaxCrossEntropy")(a, tt[:3]), (_t(z[:3], True),),
                    "SoftmaxCrossEntropy", "dL/dz = (p - onehot(t)) / N times grad")
 
 
@@ -156,16 +195,17 @@ def check_ex10(g):
     x0 = _rng(10).uniform(0.5, 2.0, (3, 4))
     with g.check("numerical_gradient: matches the exact gradient to ~1e-9 (centered, not one-sided)"):
         x = x0.copy()
-        g.close("numerical_gradient(f, x)", _df10(x0), g.call("numerical_gradient", _f10, x), rtol=1e-7, atol=0,
+        g.close("numerical_gradient(f, x)", _df10(x0), g.call("numerical_gradient", _f10, x, mutable=(1,)), rtol=1e-7,
+                atol=0,
                 hint="(f(x + eps e_j) - f(x - eps e_j)) / (2 eps); a one-sided difference is only ~1e-6 accurate")
     with g.check("numerical_gradient: matches tinygrad_dnn.gradcheck.numerical_grad"):
         x = x0.copy()
         lib = numerical_grad(lambda t: (t.sin() * t ** 2 + 0.5 * t ** 3).sum(), _t(x0), eps=1e-6).numpy()
-        g.close("numerical_gradient(f, x, eps=1e-6)", lib, g.call("numerical_gradient", _f10, x, 1e-6),
+        g.close("numerical_gradient(f, x, eps=1e-6)", lib, g.call("numerical_gradient", _f10, x, 1e-6, mutable=(1,)),
                 rtol=1e-6, atol=1e-9, hint="same eps, same centered formula")
     with g.check("numerical_gradient: leaves x unchanged"):
         x = x0.copy()
-        g.call("numerical_gradient", _f10, x)
+        g.call("numerical_gradient", _f10, x, mutable=(1,))
         g.close("x after numerical_gradient(f, x)", x0, x, rtol=0, atol=0,
                 hint="restore x[idx] = old after the two evaluations")
     pairs = [(np.array([1.0, -2.0, 0.0, 3.0]), np.array([1.0001, -2.0, 0.0, 2.5])),
@@ -175,17 +215,20 @@ def check_ex10(g):
             g.close(f"relative_error(a, n) for pair {i}", rel_error(a, n), g.call("relative_error", a, n),
                     rtol=1e-12, atol=0, hint="max over entries of |a - n| / max(1e-8, |a| + |n|)")
     with g.check("check_gradient: accepts the right gradient"):
-        res = g.returns(g.call("check_gradient", _f10, _df10(x0), x0.copy()), 3, "check_gradient",
+        res = g.returns(g.call("check_gradient", _f10, _df10(x0), x0.copy(), mutable=(2,)), 3, "check_gradient",
                         "(passed, worst_index, worst_rel_error)")
         g.require(bool(res[0]) is True, f"check_gradient(f, exact gradient, x) returned passed={res[0]!r} "
                                         f"(worst rel error {res[2]!r} at {res[1]!r}); a correct gradient must pass")
     with g.check("check_gradient: rejects a wrong gradient and names the wrong entry"):
         wrong = _df10(x0)
         wrong[1, 2] *= 1.001
-        res = g.returns(g.call("check_gradient", _f10, wrong, x0.copy()), 3, "check_gradient",
+        res = g.returns(g.call("check_gradient", _f10, wrong, x0.copy(), mutable=(2,)), 3, "check_gradient",
                         "(passed, worst_index, worst_rel_error)")
         g.require(bool(res[0]) is False, "check_gradient returned passed=True for a gradient whose entry [1, 2] "
                                          "is 0.1% off (relative error ~5e-4 > tol)")
+        g.require(isinstance(res[1], (tuple, list, np.ndarray)) and np.ndim(res[1]) == 1 and len(res[1]) == 2,
+                  f"check_gradient: worst_index must be the tuple index of the worst entry, like (1, 2) for a 3x4 "
+                  f"x (np.unravel_index(np.argmax(rel), rel.shape)); got {res[1]!r}")
         g.require(tuple(int(v) for v in res[1]) == (1, 2),
                   f"check_gradient: worst_index should be (1, 2), the entry made wrong; got {res[1]!r}")
         g.close("check_gradient(...)[2] (worst relative error)", abs(wrong[1, 2] - _df10(x0)[1, 2])

@@ -32,7 +32,8 @@ def check_ex04(g):
 
     def student(training):
         rm, rv = rm0.copy(), rv0.copy()
-        res = g.returns(g.call("batchnorm_forward", x.copy(), gamma, beta, rm, rv, training, mom, eps), 2,
+        res = g.returns(g.call("batchnorm_forward", x.copy(), gamma, beta, rm, rv, training, mom, eps,
+                                   mutable=(3, 4)), 2,
                         "batchnorm_forward", "(out, cache)")
         return res[0], rm, rv, res[1]
 
@@ -40,11 +41,20 @@ def check_ex04(g):
     with g.check("batchnorm_forward (training): output matches F.batch_norm"):
         g.close("batchnorm_forward(training=True)[0] (out)", exp_tr, student(True)[0],
                 hint="normalize with the batch mean and the BIASED batch variance (divide by N), then gamma*x_hat+beta")
+    def unchanged(name, before, after):
+        g.require(not np.array_equal(before, after), f"{name} is unchanged after a training-mode call: update it IN "
+                  f"PLACE with `{name}[...] = ...` (`{name} = ...` only rebinds the local name; the caller's array, "
+                  "like nn.BatchNorm1d's buffer, never sees the new value)")
+
     with g.check("batchnorm_forward (training): running_mean updated in place"):
-        g.close("running_mean after one training step", exp_rm, student(True)[1],
+        rm = student(True)[1]
+        unchanged("running_mean", rm0, rm)
+        g.close("running_mean after one training step", exp_rm, rm,
                 hint="running_mean[...] = (1 - momentum) * running_mean + momentum * batch_mean (in place)")
     with g.check("batchnorm_forward (training): running_var updated in place (unbiased)"):
-        g.close("running_var after one training step", exp_rv, student(True)[2],
+        rv = student(True)[2]
+        unchanged("running_var", rv0, rv)
+        g.close("running_var after one training step", exp_rv, rv,
                 hint="running_var[...] = (1 - momentum) * running_var + momentum * var * N/(N-1): the UNBIASED "
                      "variance goes into the running statistic (PyTorch), the biased one normalizes")
     exp_ev = lib(False)[0]
@@ -83,7 +93,9 @@ def check_ex05(g):
         out, mask = g.returns(g.call("dropout_forward", x, p, True, np.random.default_rng(7)), 2,
                               "dropout_forward", "(out, mask)")
         g.close("dropout_forward(x, p=0.3, training=True, rng=default_rng(7))[0] (out)", expected, out,
-                hint="u = rng.random(x.shape) (one draw); p is the DROP probability; kept units are x / (1 - p)")
+                hint="u = rng.random(x.shape) (one draw); keep where u < 1 - p (the grader replays this draw, so "
+                     "u >= p, also a dropout, gives another mask); p is the DROP probability; kept units are "
+                     "x / (1 - p)")
     with g.check("dropout_forward (training): statistics match nn.Dropout(p) on 100000 units"):
         big = np.ones(100_000)
         out, _ = g.returns(g.call("dropout_forward", big, p, True, np.random.default_rng(8)), 2,

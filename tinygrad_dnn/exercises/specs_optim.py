@@ -22,8 +22,10 @@ _CONFIGS = [
     ("SGD, no momentum, weight_decay 0.01", "sgd_step", {"momentum": 0.0, "weight_decay": 0.01}, "SGD", [0.1] * 5),
     ("SGD momentum 0.9, dampening 0.1 (lr changes at steps 3 and 5)", "sgd_step",
      {"momentum": 0.9, "dampening": 0.1}, "SGD", _LRS_CHANGING),
-    ("SGD Nesterov momentum 0.9, weight_decay 0.01", "sgd_step", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
-     "SGD", [0.1] * 5),
+    # lr changes here too: the Sutskever / CS231n form of Nesterov (v = mu v - lr g; theta += -mu v_prev + (1+mu) v)
+    # equals PyTorch's at a constant lr and differs once the lr changes
+    ("SGD Nesterov momentum 0.9, weight_decay 0.01 (lr changes at steps 3 and 5)", "sgd_step",
+     {"momentum": 0.9, "nesterov": True, "weight_decay": 0.01}, "SGD", _LRS_CHANGING),
     ("Adam defaults (lr 0.01)", "adam_step", {}, "Adam", [0.01] * 5),
     ("Adam betas (0.8, 0.99), eps 1e-3, L2 weight_decay 0.1", "adam_step",
      {"betas": (0.8, 0.99), "eps": 1e-3, "weight_decay": 0.1}, "Adam", [0.01] * 5),
@@ -31,7 +33,8 @@ _CONFIGS = [
 ]
 _HINTS = {
     "sgd_step": "PyTorch's momentum: b = g on the first step, then b = mu*b + (1-dampening)*g; theta -= lr*b "
-                "(Nesterov: theta -= lr*(g + mu*b)); weight decay adds lambda*theta to g first",
+                "(Nesterov: theta -= lr*(g + mu*b)); weight decay adds lambda*theta to g first. The slides' velocity "
+                "v = mu*v - lr*g (also their Nesterov form) puts lr inside the buffer: it agrees only while lr is constant",
     "adam_step": "t starts at 1; m_hat = m/(1-beta1^t), v_hat = v/(1-beta2^t); theta -= lr*m_hat/(sqrt(v_hat)+eps) "
                  "with eps OUTSIDE the square root; Adam's weight_decay adds lambda*theta to g (L2)",
     "adamw_step": "AdamW decays the weights directly, theta *= 1 - lr*lambda, then takes the Adam step WITHOUT "
@@ -71,10 +74,15 @@ def check_ex08(g, use_torch=False):
             with g.check(f"{fname}: {title}: 5 steps match {ref_name}"):
                 param, state = p0.copy(), {}
                 for step, (gr, lr) in enumerate(zip(grads, lrs), start=1):
-                    ret = g.call(fname, param, gr.copy(), state, lr, **kwargs)
+                    before_step = param.copy()
+                    ret = g.call(fname, param, gr.copy(), state, lr, mutable=(0, 1, 2), **kwargs)
                     if ret is not None and ret is not param:
                         raise CheckFailed(f"{fname} must update param IN PLACE (param -= ...) and return None; it "
                                           f"returned a {type(ret).__name__} at step {step}")
+                    if np.array_equal(param, before_step):
+                        raise CheckFailed(f"{fname}: param did not change at step {step}: update it IN PLACE "
+                                          "(`param -= lr * g`); `param = param - lr * g` only rebinds the local "
+                                          "name and the caller's array stays as it was")
                     call = ", ".join(["param", "grad", "state", f"lr={lr}"] + [f"{k}={v}" for k, v in kwargs.items()])
                     try:
                         g.close(f"param after step {step} of {fname}({call})", expected[step - 1], param,
