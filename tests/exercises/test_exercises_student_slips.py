@@ -172,3 +172,19 @@ def test_grading_from_inside_the_student_folder(tmp_path, monkeypatch):
     E.init(tmp_path)
     monkeypatch.chdir(tmp_path)  # the student `cd`s into the folder `init` made
     assert E.resolve_dir()[0] == tmp_path.resolve()
+
+
+def test_exit_in_a_student_file_does_not_end_the_grading_run(tmp_path):
+    # exit() ended the grader with status 0 (as if every check had passed) and no report
+    r = _grade(tmp_path, 9, [("import math\n", "import math\nexit()\n")])
+    assert not r.passed and "calls exit() when imported" in r.load_error and ":" in r.load_error
+    r = _grade(tmp_path, 5, [("    return dout * mask", "    import sys\n    sys.exit(0)")])
+    bad = [c for c in r.checks if not c.passed]
+    assert [c.title for c in bad] == ["dropout_backward: dx = dout * mask"]
+    assert "sys.exit(0)" in bad[0].message and "ends the grader itself" in bad[0].message
+
+
+def test_np_where_overflow_is_explained(tmp_path):
+    r = _grade(tmp_path, 2, [(_SIG, "return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))")])
+    c = next(c for c in r.checks if "stable" in c.title)
+    assert not c.passed and "computes BOTH a and b" in c.message and "in Sigmoid.forward at" in c.message

@@ -15,7 +15,8 @@ From a notebook cell::
 
 Which files are graded (``dir=None``): the folder in the environment variable
 ``TINYGRAD_DNN_EXERCISES``, else ``./exercises`` when it holds exercise files, else the current
-folder when it does (a student who ``cd``s into the folder), else the packaged blank skeletons (which fail until filled in). ``solutions=True`` grades the reference solutions.
+folder when it does (a student who ``cd``s into the folder), else the packaged blank skeletons
+(which fail until filled in). ``solutions=True`` grades the reference solutions.
 """
 from __future__ import annotations
 
@@ -24,7 +25,14 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .grader import ExerciseResult, Grader, describe_load_error, load_module
+from .grader import (
+    TIME_LIMIT_S,
+    ExerciseResult,
+    Grader,
+    _time_limit,
+    describe_load_error,
+    load_module,
+)
 
 HERE = Path(__file__).resolve().parent
 STUDENT_DIR = HERE / "student"
@@ -126,9 +134,10 @@ def grade(key, dir=None, solutions=False, torch=False):
                              "exercise files there")
         return result
     try:
-        mod = load_module(str(path), ex.number)
-    except BaseException as e:  # SyntaxError, ImportError, anything at import time
-        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+        with _time_limit(TIME_LIMIT_S):  # an endless loop in the student's own test code at the bottom
+            mod = load_module(str(path), ex.number)
+    except BaseException as e:  # SyntaxError, ImportError, exit() (SystemExit): anything at import time
+        if isinstance(e, KeyboardInterrupt):
             raise
         result.load_error = describe_load_error(e, str(path))
         return result

@@ -143,8 +143,16 @@ def _where(frame, path):
     return qual, line, src
 
 
+_EXIT_ADVICE = ("exit(), quit() or sys.exit() ends the grader itself (with exit status 0, as if everything passed): "
+                "remove it, or put your own tests under `if __name__ == \"__main__\":`")
+
+
 def describe_load_error(exc, path):
     """SyntaxError / import-time error of a student file, with its line."""
+    if isinstance(exc, SystemExit):
+        fr = student_frame(exc, path)
+        at = f" at {path}:{fr.f_lineno}: {linecache.getline(path, fr.f_lineno).strip()}" if fr else ""
+        return f"the file calls exit() when imported (SystemExit({exc.code!r})){at}\n{_EXIT_ADVICE}"
     if isinstance(exc, SyntaxError):
         return f"SyntaxError at {path}:{exc.lineno}: {exc.msg}\n    {(exc.text or '').strip()}"
     fr = student_frame(exc, path)
@@ -343,8 +351,13 @@ class Grader:
         except FloatingPointError as e:
             status, message = "fail", self._exception_message(e, prefix="floating-point error (overflow, 0/0 or "
                                                                         "division by zero)")
+            if "np.where" in message and "overflow" in message:
+                message += ("\nnp.where(cond, a, b) computes BOTH a and b on every element, so the branch it "
+                            "discards still overflows: make both branches safe (e = exp(-|x|))")
         except Exception as e:  # noqa: BLE001 - any error in student code is reported, never raised
             status, message = "error", self._exception_message(e)
+        except SystemExit as e:  # exit() in student code must not end the grading run (with status 0)
+            status, message = "error", self._exception_message(e, prefix=_EXIT_ADVICE)
         if status in ("error", "fail") and message:  # one cause failing several checks: said once
             first = next((c for c in self.result.checks if c.status == status and c.message == message), None)
             if first is not None:
