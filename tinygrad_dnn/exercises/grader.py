@@ -63,6 +63,7 @@ class CheckResult:
     title: str
     status: str  # "pass", "fail", "not implemented", "error"
     message: str = ""
+    cause: str = field(default="", repr=False)  # the message before "the same error as above" shortening
 
     @property
     def passed(self):
@@ -337,7 +338,8 @@ class Grader:
             raise CheckFailed(message)
 
     @contextlib.contextmanager
-    def check(self, title):
+    def check(self, title, hint=""):
+        """One named check; ``hint`` is added to an exception's report (a crash in the student's code)."""
         status, message = "pass", ""
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise"), _time_limit(TIME_LIMIT_S):
@@ -358,13 +360,16 @@ class Grader:
             status, message = "error", self._exception_message(e)
         except SystemExit as e:  # exit() in student code must not end the grading run (with status 0)
             status, message = "error", self._exception_message(e, prefix=_EXIT_ADVICE)
+        base = message
         if status in ("error", "fail") and message:  # one cause failing several checks: said once
-            first = next((c for c in self.result.checks if c.status == status and c.message == message), None)
+            first = next((c for c in self.result.checks if c.status == status and c.cause == message), None)
             if first is not None:
                 line = message.splitlines()[0]
                 line = line if len(line) <= 160 else line[:157] + "..."
                 message = f"the same {'error' if status == 'error' else 'problem'} as in \"{first.title}\" above: {line}"
-        self.result.checks.append(CheckResult(title, status, message))
+            elif status == "error" and hint:
+                message += f"\nhint: {hint}"
+        self.result.checks.append(CheckResult(title, status, message, cause=base))
 
     def _blank_message(self, e):
         fr = student_frame(e, self.path)

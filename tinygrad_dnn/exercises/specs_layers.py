@@ -133,11 +133,13 @@ def check_ex06(g):
     r = np.random.default_rng(60)
     x = r.standard_normal((2, 3, 5, 6))
     w, b = r.standard_normal((4, 3, 3, 3)), r.standard_normal(4)
+    shapes = ("OH = (H + 2*padding - kh) // stride + 1 (OW alike); pad only H and W: np.pad(x, ((0, 0), (0, 0), "
+              "(padding, padding), (padding, padding))) (np.pad(x, padding) pads N and C too)")
     for stride, pad in ((1, 0), (2, 1)):
-        with g.check(f"im2col (stride {stride}, padding {pad}): matches F.unfold"):
+        with g.check(f"im2col (stride {stride}, padding {pad}): matches F.unfold", hint=shapes):
             g.close(f"im2col(x, 3, 3, stride={stride}, padding={pad})",
                     F.unfold(_t(x), 3, padding=pad, stride=stride).numpy(), g.call("im2col", x, 3, 3, stride, pad),
-                    hint="cols[n, (c, i, j), (oh, ow)] = x_padded[n, c, oh*stride + i, ow*stride + j]")
+                    hint="cols[n, (c, i, j), (oh, ow)] = x_padded[n, c, oh*stride + i, ow*stride + j]; " + shapes)
     with g.check("col2im (stride 1, padding 1): matches F.fold (the adjoint, overlaps summed)"):
         cols = r.standard_normal((2, 27, 30))
         g.close("col2im(cols, x.shape, 3, 3, stride=1, padding=1)",
@@ -149,7 +151,7 @@ def check_ex06(g):
         ref = F.conv2d(xs, ws, bs, stride=stride, padding=pad)
         dout = r.standard_normal(tuple(ref.shape))
         (ref * _t(dout)).sum().backward()
-        with g.check(f"conv2d_forward (stride {stride}, padding {pad}): matches F.conv2d"):
+        with g.check(f"conv2d_forward (stride {stride}, padding {pad}): matches F.conv2d", hint=shapes):
             out = g.returns(g.call("conv2d_forward", x, w, b, stride, pad), 2, "conv2d_forward", "(out, cache)")
             g.close(f"conv2d_forward(x, w, b, stride={stride}, padding={pad})[0]", ref.detach().numpy(), out[0],
                     hint="out[n] = w.reshape(F, -1) @ im2col(x)[n], reshaped to (F, OH, OW), plus b[:, None, None]")
