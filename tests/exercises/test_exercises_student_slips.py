@@ -117,6 +117,17 @@ CORRECT = [
     param -= step_size * state["exp_avg"] / denom""")]),
     (9, "warmup-reordered", [("return base_lr * (start_factor + (1 - start_factor) * step / warmup_steps)",
                               "return base_lr * start_factor + (base_lr - base_lr * start_factor) / warmup_steps * step")]),
+    (10, "restores-x-by-arithmetic", [("""        x[idx] = old + eps
+        fp = f(x)
+        x[idx] = old - eps
+        fm = f(x)
+        x[idx] = old
+""", """        x[idx] += eps
+        fp = f(x)
+        x[idx] -= 2 * eps
+        fm = f(x)
+        x[idx] += eps
+""")]),
     (10, "nditer", [("""    for j in range(x.size):
         idx = np.unravel_index(j, x.shape)
         old = x[idx]""", """    it = np.nditer(x, flags=["multi_index"])
@@ -191,3 +202,10 @@ def test_np_where_overflow_is_explained(tmp_path):
     r = _grade(tmp_path, 2, [(_SIG, "return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))")])
     c = next(c for c in r.checks if "stable" in c.title)
     assert not c.passed and "computes BOTH a and b" in c.message and "in Sigmoid.forward at" in c.message
+
+
+def test_close_numbers_are_printed_with_the_digits_where_they_differ():
+    with pytest.raises(CheckFailed) as e:
+        compare("x", np.array([1.934002564]), np.array([1.934002564 + 4.4e-16]), rtol=0, atol=0)
+    msg = str(e.value)
+    assert "expected 1.934002564, got 1.934002564 " not in msg and "float32" not in msg

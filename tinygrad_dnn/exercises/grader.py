@@ -262,8 +262,9 @@ def _compare(what, expected, got, rtol, atol, hint):
     idx = np.unravel_index(int(np.argmax(score)), got.shape) if got.ndim else ()
     e, g_ = float(expected[idx]), float(got[idx])
     rel = abs(g_ - e) / max(1e-8, abs(g_) + abs(e))
+    digits = 10 if f"{e:.10g}" != f"{g_:.10g}" else 17  # show where two close numbers differ
     msg = (f"{what}: {int(bad.sum())} of {got.size} entries differ (tolerance {atol:g} + {rtol:g}*|expected|). "
-           f"Worst at index {_fmt_index(idx)}: expected {e:.10g}, got {g_:.10g} "
+           f"Worst at index {_fmt_index(idx)}: expected {e:.{digits}g}, got {g_:.{digits}g} "
            f"(abs error {abs(g_ - e):.3g}, rel error {rel:.3g})")
     pat = pattern(expected, got)
     if pat:
@@ -282,7 +283,7 @@ def _precision_note(got_dtype, expected, got, bad):
         return (f"your result has dtype {got_dtype}: the inputs are float64 and the tolerance is below float32's "
                 "precision (~6e-8 relative); compute and return float64 (no np.float32 / astype(np.float32))")
     rel = np.abs(got[bad] - expected[bad]) / np.maximum(np.abs(expected[bad]), 1e-300)
-    if rel.size and float(rel.max()) < 1e-6:
+    if rel.size and 1e-9 < float(rel.max()) < 1e-6:  # float32 rounds at 6e-8; float64 at 1e-16
         return (f"every difference is tiny (at most {float(rel.max()):.2g} relative), about float32 rounding: if you "
                 "convert anything to float32 (np.float32, astype, dtype=...), keep float64 instead")
     return ""
