@@ -209,3 +209,11 @@ def test_close_numbers_are_printed_with_the_digits_where_they_differ():
         compare("x", np.array([1.934002564]), np.array([1.934002564 + 4.4e-16]), rtol=0, atol=0)
     msg = str(e.value)
     assert "expected 1.934002564, got 1.934002564 " not in msg and "float32" not in msg
+
+
+def test_a_renamed_parameter_is_named_not_blamed_on_the_grader(tmp_path):
+    r = _grade(tmp_path, 5, [("def dropout_forward(x, p, training, rng):", "def dropout_forward(x, p, training):"),
+                             ("u = rng.random(x.shape)", "u = np.random.random(x.shape)")])
+    msg = r.checks[0].message
+    assert "dropout_forward(x, p, training) cannot be called as dropout_forward(ndarray, float, bool, Generator)" in msg
+    assert "raised outside your file" not in r.report()

@@ -313,6 +313,15 @@ class Grader:
         docstring lets the function change; ``None``: all) go in as copies and must come back unchanged: a
         function that writes into its input (``x -= mu``, ``x *= mask``) fails with a message naming it."""
         f = self.fn(name)
+        try:
+            inspect.signature(f).bind(*args, **kwargs)
+        except TypeError as e:  # a renamed or removed parameter: say so, not "raised outside your file"
+            shown = ", ".join([type(a).__name__ for a in args] + [f"{k}=..." for k in kwargs])
+            raise CheckFailed(f"{name}{inspect.signature(f)} cannot be called as {name}({shown}): {e}. Keep the "
+                              "skeleton's parameters and their names (`tinygrad-dnn exercises init DIR` gives a "
+                              "fresh copy to compare with)") from None
+        except ValueError:  # no signature (a builtin): just call it
+            pass
         if mutable is None:
             return f(*args, **kwargs)
         guarded = {i: a for i, a in enumerate(args) if isinstance(a, np.ndarray) and i not in mutable}
