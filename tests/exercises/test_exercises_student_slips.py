@@ -65,7 +65,7 @@ WRONG = [
                                     "xp = np.pad(x, padding)")],
      "im2col (stride 2, padding 1)", ["in im2col at", "np.pad(x, padding) pads N and C too"]),
     (8, "adam-t-from-0", [('state["step"] += 1\n    t = state["step"]', 't = state["step"]\n    state["step"] += 1')],
-     "Adam defaults", ["divide by zero", "in adam_step at", "(1 - b1 ** t)"]),
+     "Adam defaults", ["divide by zero", "in adam_step at", "(1 - b1 ** t)", "hint: t starts at 1"]),
     (8, "adamw-decays-after-the-step",
      [("param *= 1 - lr * weight_decay\n    adam_step(param, grad, state, lr=lr, betas=betas, eps=eps, weight_decay=0.0)",
        "adam_step(param, grad, state, lr=lr, betas=betas, eps=eps, weight_decay=0.0)\n    param *= 1 - lr * weight_decay")],

@@ -349,7 +349,8 @@ class Grader:
 
     @contextlib.contextmanager
     def check(self, title, hint=""):
-        """One named check; ``hint`` is added to an exception's report (a crash in the student's code)."""
+        """One named check; ``hint`` is added to the report of a crash or a floating-point error in the student's
+        code (the failures that :meth:`close` reports carry their own hints)."""
         status, message = "pass", ""
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise"), _time_limit(TIME_LIMIT_S):
@@ -371,13 +372,14 @@ class Grader:
         except SystemExit as e:  # exit() in student code must not end the grading run (with status 0)
             status, message = "error", self._exception_message(e, prefix=_EXIT_ADVICE)
         base = message
+        crashed = status == "error" or message.startswith("floating-point error")
         if status in ("error", "fail") and message:  # one cause failing several checks: said once
             first = next((c for c in self.result.checks if c.status == status and c.cause == message), None)
             if first is not None:
                 line = message.splitlines()[0]
                 line = line if len(line) <= 160 else line[:157] + "..."
                 message = f"the same {'error' if status == 'error' else 'problem'} as in \"{first.title}\" above: {line}"
-            elif status == "error" and hint:
+            elif crashed and hint:
                 message += f"\nhint: {hint}"
         self.result.checks.append(CheckResult(title, status, message, cause=base))
 

@@ -71,7 +71,7 @@ def check_ex08(g, use_torch=False):
         if use_torch:
             refs.append(("torch.optim." + kind, _trajectory_lib(kind, kwargs, p0, grads, lrs, use_torch=True)))
         for ref_name, expected in refs:
-            with g.check(f"{fname}: {title}: 5 steps match {ref_name}"):
+            with g.check(f"{fname}: {title}: 5 steps match {ref_name}", hint=_HINTS[fname]):
                 param, state = p0.copy(), {}
                 for step, (gr, lr) in enumerate(zip(grads, lrs), start=1):
                     before_step = param.copy()
