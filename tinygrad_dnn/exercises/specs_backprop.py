@@ -63,6 +63,12 @@ def _function(g, name):
                 raise CheckFailed(f"{name}.backward returned a {type(r).__name__} where a Tensor (or None) is "
                                   "expected: build the gradient from Tensor ops on grad (grad * ...), or wrap an "
                                   "array with tinygrad_dnn.tensor(array) and multiply it by grad")
+        shapes = getattr(ctx, "in_shapes", None) or ()
+        for i, (r, shape) in enumerate(zip(res if isinstance(res, tuple) else (res,), shapes)):
+            if r is not None and shape is not None and tuple(r.shape) != tuple(shape):
+                raise CheckFailed(f"{name}.backward returned a gradient of shape {tuple(r.shape)} for input #{i + 1} "
+                                  f"of shape {tuple(shape)}: the gradient with respect to an input has that input's "
+                                  "shape (elementwise products, no sum over entries and no transpose)")
         return res
 
     checked = type(cls.__name__, (cls,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
