@@ -368,3 +368,24 @@ def test_grad_runs_only_the_part_of_the_graph_that_leads_to_its_inputs():
         assert gh.tolist() == [1.0, 1.0, 1.0]
         a.sum().backward()  # z * z was not run by grad(), so its saved z is still there
         assert z.grad.tolist() == [4.0, 4.0, 4.0]
+
+
+def test_a_backward_returning_a_wrongly_shaped_gradient_is_an_error_as_in_torch():
+    # a (4, 5) gradient for a (5, 4) input used to be reshaped silently; torch raises "invalid gradient"
+    from tinygrad_dnn.autograd.function import Function
+
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x._data * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.T * 2
+
+    x = torch.ones(5, 4, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"BadBackward: backward returned an invalid gradient: shape \(4, 5\)"):
+        Bad.apply(x).sum().backward()
+    y = torch.ones(1, 4, requires_grad=True)  # a broadcast-shaped gradient is still summed down
+    (torch.ones(3, 4) * y).sum().backward()
+    assert y.grad.tolist() == [[3.0] * 4]

@@ -372,6 +372,12 @@ def _input_grad(node, gi, shape):
     if not isinstance(gi, Tensor):
         raise TypeError(f"{node.name()}: backward must return Tensors or None, got {type(gi).__name__}")
     if gi._data.shape != shape:
+        gs = gi._data.shape
+        if len(gs) < len(shape) or any(s != 1 and s != d for s, d in zip(shape, gs[len(gs) - len(shape):])):
+            raise RuntimeError(
+                f"{node.name()}: backward returned an invalid gradient: shape {tuple(gs)} for an input of shape "
+                f"{tuple(shape)} (it must have the input's shape, or a shape it broadcasts to). Check the "
+                "backward's return values and their order.")
         gi = _sum_to(gi, shape)
     if _anomaly[0]:
         _check_finite(node.fn.__name__, "backward", gi._data, gi.backend, ())
