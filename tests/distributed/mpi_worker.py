@@ -223,6 +223,69 @@ def check_mismatch(r, n):
     return None
 
 
+def check_torch_semantics(r, n):
+    """Cases where DDP's timing rules matter; the values are those torch 2.13 (gloo, 2 ranks) gives."""
+    out = {}
+    x = td.ones(1, 2) * (r + 1)
+
+    def lin():
+        m = nn.Linear(2, 1, bias=False)
+        with td.no_grad():
+            m.weight.fill_(1.0)
+        return m
+
+    m = DDP(lin())
+    with m.no_sync():  # the forward decides: forward inside no_sync, backward outside -> not averaged
+        y = m(x).sum()
+    y.backward()
+    out["fwd_in_no_sync"] = m.module.weight.grad.tolist()
+    m.zero_grad()
+    y = m(x).sum()
+    with m.no_sync():  # forward outside, backward inside -> averaged
+        y.backward()
+    out["bwd_in_no_sync"] = m.module.weight.grad.tolist()
+    m = DDP(lin())
+    y = m(x).sum()
+    y.backward(retain_graph=True)
+    y.backward()  # a second backward of the same forward is not averaged again
+    out["retain_graph"] = m.module.weight.grad.tolist()
+    m = DDP(lin())
+    m.module(x).sum().backward()  # the wrapped module called directly: DDP does not take part
+    out["bypass"] = m.module.weight.grad.tolist()
+
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = lin(), lin()
+
+        def forward(self, x, use_b):
+            return self.a(x) + (self.b(x) if use_b else 0)
+
+    m = DDP(Two(), find_unused_parameters=True)
+    m(x, True).sum().backward()
+    m(x, r == 0).sum().backward()  # no zero_grad: b unused on rank 1 contributes its accumulated .grad
+    out["unused_accumulated"] = m.module.b.weight.grad.tolist()
+    bn = nn.BatchNorm1d(2)
+    m = DDP(bn)
+    m(td.ones(4, 2) * td.tensor([[0.0], [1.0], [2.0], [3.0]]) + 10 * r)  # the ranks' running stats diverge
+    m.eval()
+    with td.no_grad():
+        m(td.zeros(2, 2))  # first forward after a training one: buffers broadcast from rank 0
+    out["eval_rm"] = bn.running_mean.tolist()
+    m.train()
+    with td.no_grad():
+        m(td.ones(4, 2) * td.tensor([[0.0], [1.0], [2.0], [3.0]]) + 10 * r)  # after a no-grad forward: not
+    out["nograd_rm"] = bn.running_mean.tolist()
+    # the train CLI keeps the plain model and calls it directly: prepare_model still averages
+    from tinygrad_dnn.train import distributed as D
+
+    model, _ddp = D.prepare_model(nn.Sequential(lin(), nn.BatchNorm1d(1)))
+    (model(td.cat([x, x * 3])) * td.tensor([[1.0], [2.0]])).sum().backward()  # rank-dependent local grads
+    out["cli_bn_w"] = model[1].weight.grad.tolist()
+    out["cli_w"] = model[0].weight.grad.tolist()
+    return out
+
+
 def main():
     out_dir = sys.argv[1]
     dist.init_process_group("mpi")
@@ -238,6 +301,7 @@ def main():
     res["sampler"] = check_sampler(r, n)
     res["checkpoint"] = check_checkpoint(r, n, os.path.join(out_dir, "ddp.pt"))
     res["mismatch"] = check_mismatch(r, n)
+    res["torch_semantics"] = check_torch_semantics(r, n)
     with open(os.path.join(out_dir, f"rank{r}.json"), "w") as f:
         json.dump(res, f)
     dist.destroy_process_group()

@@ -101,6 +101,21 @@ def test_ddp_checkpoint_loads_into_a_single_process_model(results):
         assert c["prefixed"] and c["same_keys"] and c["diff"] == 0.0
 
 
+def test_ddp_follows_torchs_timing_rules(results):
+    """Expected values from torch 2.13 DistributedDataParallel (gloo, 2 ranks) on the same programs."""
+    for r, res in enumerate(results):
+        t = res["torch_semantics"]
+        assert t["fwd_in_no_sync"] == [[r + 1.0] * 2]  # no_sync is decided by the forward
+        assert t["bwd_in_no_sync"] == [[1.5] * 2]
+        assert t["retain_graph"] == [[1.5 + r + 1.0] * 2]  # second backward of one forward: local only
+        assert t["bypass"] == [[r + 1.0] * 2]  # ddp.module called directly: no averaging
+        assert t["unused_accumulated"] == [[2.0] * 2]  # ((1.5 + 1) + 1.5) / 2, not (1.5 + 1 + 0) / 2
+        assert t["eval_rm"] == pytest.approx([0.15] * 2, abs=1e-6)  # rank 0's buffers broadcast
+        assert t["nograd_rm"] == pytest.approx([0.285 + r] * 2, abs=1e-6)  # not after a no-grad forward
+    a, b = (res["torch_semantics"] for res in results)
+    assert a["cli_w"] == b["cli_w"] and a["cli_bn_w"] == b["cli_bn_w"]  # the CLI's plain-model calls average
+
+
 def test_mismatched_shapes_detected_at_construction(results):
     for res in results:
         msg = res["mismatch"]
