@@ -19,14 +19,21 @@ As ``torch.nn.parallel.DistributedDataParallel``:
   parameter marks it ready; a full bucket is flattened and its all-reduce started (MPI: non-blocking
   ``Iallreduce``, NCCL: on the CUDA stream), buckets in index order on every rank; after the last
   bucket the results are divided by N and written into ``.grad`` (the version counter is bumped);
-- ``no_sync()``: backward passes inside it only accumulate locally (gradient accumulation); the first
-  backward after it averages the accumulated ``.grad``;
+- a forward with grad enabled outside ``no_sync()`` arms the hooks for the next backward, which
+  averages and disarms them: so the forward decides (a forward inside ``no_sync()`` is followed by a
+  local backward, wherever the backward runs), a second backward of the same forward
+  (``retain_graph``) is not averaged again, and a backward through ``ddp.module`` called directly is
+  not averaged at all (as torch);
+- ``no_sync()``: forward/backward passes inside it only accumulate locally (gradient accumulation);
+  the first synchronized iteration after it averages the accumulated ``.grad``;
 - ``find_unused_parameters=False``: every parameter must get a gradient in every backward, or the
   next forward raises naming the parameters that did not. ``True``: after each forward the autograd
   graph is searched from the outputs; parameters not in it are marked ready at once and contribute
-  zeros; a parameter unused on every rank keeps its ``.grad`` untouched (a used-flag all-reduce);
+  their ``.grad`` (zeros if None); a parameter unused on every rank keeps its ``.grad`` untouched (a
+  used-flag all-reduce);
 - ``broadcast_buffers=True``: buffers (BatchNorm running statistics) are broadcast from rank 0 before
-  every forward with grad enabled;
+  a forward when the previous forward was a synchronized one (or none ran yet), as torch: so before
+  every training forward and before the first no-grad (evaluation) forward after training;
 - ``ddp.module`` is the wrapped model: ``ddp.module.state_dict()`` has the plain model's keys and
   ``ddp.state_dict()`` prefixes them with ``module.`` (strip with
   :func:`consume_prefix_in_state_dict_if_present`).
@@ -245,7 +252,7 @@ class DistributedDataParallel(Module):
     def _mark_ready(self, pos):
         if not self._started:
             self._started = True
-            for u in self._unused:  # not in this iteration's graph: ready now, contributes zeros
+            for u in self._unused:  # not in this iteration's graph: ready now, contributes its .grad or zeros
                 self._ready[self._bucket_of[u].index].add(u)
         self._used.add(pos)
         b = self._bucket_of[pos]
