@@ -183,6 +183,47 @@ def check_syncbn(r, n):
     return diff
 
 
+def check_syncbn_variants(r, n):
+    """SyncBatchNorm vs BatchNorm on the concatenated batch over 3 steps, for uneven shares (one rank with
+    a single sample, one with none), momentum=None, affine=False, track_running_stats=False, (N, C) input."""
+    res = {}
+    cases = {"one_sample": ((3, 4), (1, 5), {}), "empty_rank": ((3, 4), (0, 4), {}),
+             "momentum_none": ((3,), (3, 4), {"momentum": None}), "no_affine": ((3, 2, 2), (2, 3), {"affine": False}),
+             "no_running_stats": ((3, 4), (2, 2), {"track_running_stats": False})}
+    for name, (shape, sizes, kw) in cases.items():
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(sum(sizes),) + shape) * 2 + 1
+        G = rng.normal(size=X.shape)
+        bn = (nn.BatchNorm1d if len(shape) <= 2 else nn.BatchNorm2d)(shape[0], **kw).double()
+        sbn = nn.SyncBatchNorm(shape[0], **kw).double()
+        lo = sum(sizes[:r])
+        sl = slice(lo, lo + sizes[r])
+        d = {"y": 0.0, "dx": 0.0}
+        for step in range(3):
+            x = td.tensor(X * (step + 1), requires_grad=True)
+            y = bn(x)
+            (y * td.tensor(G)).sum().backward()
+            xs = td.tensor(X[sl] * (step + 1), requires_grad=True)
+            ys = sbn(xs)
+            (ys * td.tensor(G[sl])).sum().backward()
+            if sizes[r]:
+                d["y"] = max(d["y"], float((ys - y[sl]).abs().max()))
+                d["dx"] = max(d["dx"], float((xs.grad - x.grad[sl]).abs().max()))
+        if sbn.weight is not None:
+            dw = sbn.weight.grad.clone()
+            dist.all_reduce(dw)
+            d["dw"] = float((dw - bn.weight.grad).abs().max())
+        if sbn.running_mean is not None:
+            d["rm"] = float((sbn.running_mean - bn.running_mean).abs().max())
+            d["rv"] = float((sbn.running_var - bn.running_var).abs().max())
+        sbn.eval()
+        bn.eval()
+        if sizes[r]:
+            d["eval"] = float((sbn(td.tensor(X[sl])) - bn(td.tensor(X[sl]))).abs().max())
+        res[name] = d
+    return res
+
+
 def check_sampler(r, n):
     s = DistributedSampler(list(range(11)), seed=5)
     epochs = []
@@ -298,6 +339,7 @@ def main():
     res["no_sync64"] = check_equivalence(r, n, sgd, td.float64, steps=5, accumulate=3)
     res["unused"] = check_unused(r, n)
     res["syncbn"] = check_syncbn(r, n)
+    res["syncbn_variants"] = check_syncbn_variants(r, n)
     res["sampler"] = check_sampler(r, n)
     res["checkpoint"] = check_checkpoint(r, n, os.path.join(out_dir, "ddp.pt"))
     res["mismatch"] = check_mismatch(r, n)

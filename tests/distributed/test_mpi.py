@@ -86,6 +86,16 @@ def test_syncbn_equals_batchnorm_on_the_global_batch(results):
             assert s[k] < 1e-12, k
 
 
+def test_syncbn_variants_equal_batchnorm_on_the_global_batch(results):
+    for res in results:
+        v = res["syncbn_variants"]
+        assert set(v) == {"one_sample", "empty_rank", "momentum_none", "no_affine", "no_running_stats"}
+        assert "dw" not in v["no_affine"] and "rm" not in v["no_running_stats"]
+        for name, d in v.items():
+            for k, diff in d.items():
+                assert diff < 1e-12, (name, k)
+
+
 def test_sampler_covers_the_dataset_once_and_reshuffles_the_same_on_every_rank(results):
     assert results[0]["sampler"] == results[1]["sampler"]  # every rank saw the same partition
     epochs = results[0]["sampler"]["epochs"]
