@@ -306,6 +306,12 @@ def check_torch_semantics(r, n):
     m(x, True).sum().backward()
     m(x, r == 0).sum().backward()  # no zero_grad: b unused on rank 1 contributes its accumulated .grad
     out["unused_accumulated"] = m.module.b.weight.grad.tolist()
+    m = DDP(Two(), find_unused_parameters=True)
+    with m.no_sync():
+        m(x, r == 0).sum().backward()  # b used on rank 0 in an accumulation step only
+    m(x, False).sum().backward()  # ... and nowhere in the synchronized one: still counts as used
+    b = m.module.b.weight.grad
+    out["used_in_no_sync"] = [None if b is None else b.tolist(), m.module.a.weight.grad.tolist()]
     bn = nn.BatchNorm1d(2)
     m = DDP(bn)
     m(td.ones(4, 2) * td.tensor([[0.0], [1.0], [2.0], [3.0]]) + 10 * r)  # the ranks' running stats diverge

@@ -120,6 +120,7 @@ def test_ddp_follows_torchs_timing_rules(results):
         assert t["retain_graph"] == [[1.5 + r + 1.0] * 2]  # second backward of one forward: local only
         assert t["bypass"] == [[r + 1.0] * 2]  # ddp.module called directly: no averaging
         assert t["unused_accumulated"] == [[2.0] * 2]  # ((1.5 + 1) + 1.5) / 2, not (1.5 + 1 + 0) / 2
+        assert t["used_in_no_sync"] == [[[0.5] * 2], [[3.0] * 2]]  # (1 + 0) / 2; (1 + 1 + 2 + 2) / 2
         assert t["eval_rm"] == pytest.approx([0.15] * 2, abs=1e-6)  # rank 0's buffers broadcast
         assert t["nograd_rm"] == pytest.approx([0.285 + r] * 2, abs=1e-6)  # not after a no-grad forward
     a, b = (res["torch_semantics"] for res in results)

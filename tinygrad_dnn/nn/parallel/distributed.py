@@ -192,7 +192,7 @@ class DistributedDataParallel(Module):
         self._ready = [set() for _ in self._buckets]
         self._launched = []  # (bucket, flat buffer, request, on_device)
         self._next = 0
-        self._used = set()
+        self._used = set()  # positions whose hook saw a .grad since the last averaging (find_unused_parameters)
 
     def forward(self, *inputs, **kwargs):
         sync = self._pre_forward()
@@ -245,6 +245,8 @@ class DistributedDataParallel(Module):
     # ------------------------------------------------------------------ backward
     def _make_hook(self, pos):
         def hook(param):
+            if param.grad is not None:  # as torch: used in any backward since the last averaging (no_sync too)
+                self._used.add(pos)
             if self._expect_hooks:  # as torch: only the first backward after a synchronized forward averages
                 self._mark_ready(pos)
         return hook
@@ -254,7 +256,6 @@ class DistributedDataParallel(Module):
             self._started = True
             for u in self._unused:  # not in this iteration's graph: ready now, contributes its .grad or zeros
                 self._ready[self._bucket_of[u].index].add(u)
-        self._used.add(pos)
         b = self._bucket_of[pos]
         self._ready[b.index].add(pos)
         while self._next < len(self._buckets) and len(self._ready[self._next]) == len(self._buckets[self._next].params):
