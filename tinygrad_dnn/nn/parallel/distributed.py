@@ -29,8 +29,8 @@ As ``torch.nn.parallel.DistributedDataParallel``:
 - ``find_unused_parameters=False``: every parameter must get a gradient in every backward, or the
   next forward raises naming the parameters that did not. ``True``: after each forward the autograd
   graph is searched from the outputs; parameters not in it are marked ready at once and contribute
-  their ``.grad`` (zeros if None); a parameter unused on every rank keeps its ``.grad`` untouched (a
-  used-flag all-reduce);
+  their ``.grad`` (zeros if None); a parameter that got no gradient on any rank, in this backward or
+  the ``no_sync`` ones before it, keeps its ``.grad`` untouched (a used-flag all-reduce);
 - ``broadcast_buffers=True``: buffers (BatchNorm running statistics) are broadcast from rank 0 before
   a forward when the previous forward was a synchronized one (or none ran yet), as torch: so before
   every training forward and before the first no-grad (evaluation) forward after training;
