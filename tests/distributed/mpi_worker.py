@@ -183,6 +183,47 @@ def check_syncbn(r, n):
     return diff
 
 
+def check_syncbn_variants(r, n):
+    """SyncBatchNorm vs BatchNorm on the concatenated batch over 3 steps, for uneven shares (one rank with
+    a single sample, one with none), momentum=None, affine=False, track_running_stats=False, (N, C) input."""
+    res = {}
+    cases = {"one_sample": ((3, 4), (1, 5), {}), "empty_rank": ((3, 4), (0, 4), {}),
+             "momentum_none": ((3,), (3, 4), {"momentum": None}), "no_affine": ((3, 2, 2), (2, 3), {"affine": False}),
+             "no_running_stats": ((3, 4), (2, 2), {"track_running_stats": False})}
+    for name, (shape, sizes, kw) in cases.items():
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(sum(sizes),) + shape) * 2 + 1
+        G = rng.normal(size=X.shape)
+        bn = (nn.BatchNorm1d if len(shape) <= 2 else nn.BatchNorm2d)(shape[0], **kw).double()
+        sbn = nn.SyncBatchNorm(shape[0], **kw).double()
+        lo = sum(sizes[:r])
+        sl = slice(lo, lo + sizes[r])
+        d = {"y": 0.0, "dx": 0.0}
+        for step in range(3):
+            x = td.tensor(X * (step + 1), requires_grad=True)
+            y = bn(x)
+            (y * td.tensor(G)).sum().backward()
+            xs = td.tensor(X[sl] * (step + 1), requires_grad=True)
+            ys = sbn(xs)
+            (ys * td.tensor(G[sl])).sum().backward()
+            if sizes[r]:
+                d["y"] = max(d["y"], float((ys - y[sl]).abs().max()))
+                d["dx"] = max(d["dx"], float((xs.grad - x.grad[sl]).abs().max()))
+        if sbn.weight is not None:
+            dw = sbn.weight.grad.clone()
+            dist.all_reduce(dw)
+            d["dw"] = float((dw - bn.weight.grad).abs().max())
+        if sbn.running_mean is not None:
+            d["rm"] = float((sbn.running_mean - bn.running_mean).abs().max())
+            d["rv"] = float((sbn.running_var - bn.running_var).abs().max())
+        sbn.eval()
+        bn.eval()
+        if sizes[r]:
+            d["eval"] = float((sbn(td.tensor(X[sl])) - bn(td.tensor(X[sl]))).abs().max())
+        res[name] = d
+    return res
+
+
 def check_sampler(r, n):
     s = DistributedSampler(list(range(11)), seed=5)
     epochs = []
@@ -223,6 +264,75 @@ def check_mismatch(r, n):
     return None
 
 
+def check_torch_semantics(r, n):
+    """Cases where DDP's timing rules matter; the values are those torch 2.13 (gloo, 2 ranks) gives."""
+    out = {}
+    x = td.ones(1, 2) * (r + 1)
+
+    def lin():
+        m = nn.Linear(2, 1, bias=False)
+        with td.no_grad():
+            m.weight.fill_(1.0)
+        return m
+
+    m = DDP(lin())
+    with m.no_sync():  # the forward decides: forward inside no_sync, backward outside -> not averaged
+        y = m(x).sum()
+    y.backward()
+    out["fwd_in_no_sync"] = m.module.weight.grad.tolist()
+    m.zero_grad()
+    y = m(x).sum()
+    with m.no_sync():  # forward outside, backward inside -> averaged
+        y.backward()
+    out["bwd_in_no_sync"] = m.module.weight.grad.tolist()
+    m = DDP(lin())
+    y = m(x).sum()
+    y.backward(retain_graph=True)
+    y.backward()  # a second backward of the same forward is not averaged again
+    out["retain_graph"] = m.module.weight.grad.tolist()
+    m = DDP(lin())
+    m.module(x).sum().backward()  # the wrapped module called directly: DDP does not take part
+    out["bypass"] = m.module.weight.grad.tolist()
+
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = lin(), lin()
+
+        def forward(self, x, use_b):
+            return self.a(x) + (self.b(x) if use_b else 0)
+
+    m = DDP(Two(), find_unused_parameters=True)
+    m(x, True).sum().backward()
+    m(x, r == 0).sum().backward()  # no zero_grad: b unused on rank 1 contributes its accumulated .grad
+    out["unused_accumulated"] = m.module.b.weight.grad.tolist()
+    m = DDP(Two(), find_unused_parameters=True)
+    with m.no_sync():
+        m(x, r == 0).sum().backward()  # b used on rank 0 in an accumulation step only
+    m(x, False).sum().backward()  # ... and nowhere in the synchronized one: still counts as used
+    b = m.module.b.weight.grad
+    out["used_in_no_sync"] = [None if b is None else b.tolist(), m.module.a.weight.grad.tolist()]
+    bn = nn.BatchNorm1d(2)
+    m = DDP(bn)
+    m(td.ones(4, 2) * td.tensor([[0.0], [1.0], [2.0], [3.0]]) + 10 * r)  # the ranks' running stats diverge
+    m.eval()
+    with td.no_grad():
+        m(td.zeros(2, 2))  # first forward after a training one: buffers broadcast from rank 0
+    out["eval_rm"] = bn.running_mean.tolist()
+    m.train()
+    with td.no_grad():
+        m(td.ones(4, 2) * td.tensor([[0.0], [1.0], [2.0], [3.0]]) + 10 * r)  # after a no-grad forward: not
+    out["nograd_rm"] = bn.running_mean.tolist()
+    # the train CLI keeps the plain model and calls it directly: prepare_model still averages
+    from tinygrad_dnn.train import distributed as D
+
+    model, _ddp = D.prepare_model(nn.Sequential(lin(), nn.BatchNorm1d(1)))
+    (model(td.cat([x, x * 3])) * td.tensor([[1.0], [2.0]])).sum().backward()  # rank-dependent local grads
+    out["cli_bn_w"] = model[1].weight.grad.tolist()
+    out["cli_w"] = model[0].weight.grad.tolist()
+    return out
+
+
 def main():
     out_dir = sys.argv[1]
     dist.init_process_group("mpi")
@@ -235,9 +345,11 @@ def main():
     res["no_sync64"] = check_equivalence(r, n, sgd, td.float64, steps=5, accumulate=3)
     res["unused"] = check_unused(r, n)
     res["syncbn"] = check_syncbn(r, n)
+    res["syncbn_variants"] = check_syncbn_variants(r, n)
     res["sampler"] = check_sampler(r, n)
     res["checkpoint"] = check_checkpoint(r, n, os.path.join(out_dir, "ddp.pt"))
     res["mismatch"] = check_mismatch(r, n)
+    res["torch_semantics"] = check_torch_semantics(r, n)
     with open(os.path.join(out_dir, f"rank{r}.json"), "w") as f:
         json.dump(res, f)
     dist.destroy_process_group()

@@ -86,6 +86,16 @@ def test_syncbn_equals_batchnorm_on_the_global_batch(results):
             assert s[k] < 1e-12, k
 
 
+def test_syncbn_variants_equal_batchnorm_on_the_global_batch(results):
+    for res in results:
+        v = res["syncbn_variants"]
+        assert set(v) == {"one_sample", "empty_rank", "momentum_none", "no_affine", "no_running_stats"}
+        assert "dw" not in v["no_affine"] and "rm" not in v["no_running_stats"]
+        for name, d in v.items():
+            for k, diff in d.items():
+                assert diff < 1e-12, (name, k)
+
+
 def test_sampler_covers_the_dataset_once_and_reshuffles_the_same_on_every_rank(results):
     assert results[0]["sampler"] == results[1]["sampler"]  # every rank saw the same partition
     epochs = results[0]["sampler"]["epochs"]
@@ -99,6 +109,22 @@ def test_ddp_checkpoint_loads_into_a_single_process_model(results):
     for res in results:
         c = res["checkpoint"]
         assert c["prefixed"] and c["same_keys"] and c["diff"] == 0.0
+
+
+def test_ddp_follows_torchs_timing_rules(results):
+    """Expected values from torch 2.13 DistributedDataParallel (gloo, 2 ranks) on the same programs."""
+    for r, res in enumerate(results):
+        t = res["torch_semantics"]
+        assert t["fwd_in_no_sync"] == [[r + 1.0] * 2]  # no_sync is decided by the forward
+        assert t["bwd_in_no_sync"] == [[1.5] * 2]
+        assert t["retain_graph"] == [[1.5 + r + 1.0] * 2]  # second backward of one forward: local only
+        assert t["bypass"] == [[r + 1.0] * 2]  # ddp.module called directly: no averaging
+        assert t["unused_accumulated"] == [[2.0] * 2]  # ((1.5 + 1) + 1.5) / 2, not (1.5 + 1 + 0) / 2
+        assert t["used_in_no_sync"] == [[[0.5] * 2], [[3.0] * 2]]  # (1 + 0) / 2; (1 + 1 + 2 + 2) / 2
+        assert t["eval_rm"] == pytest.approx([0.15] * 2, abs=1e-6)  # rank 0's buffers broadcast
+        assert t["nograd_rm"] == pytest.approx([0.285 + r] * 2, abs=1e-6)  # not after a no-grad forward
+    a, b = (res["torch_semantics"] for res in results)
+    assert a["cli_w"] == b["cli_w"] and a["cli_bn_w"] == b["cli_bn_w"]  # the CLI's plain-model calls average
 
 
 def test_mismatched_shapes_detected_at_construction(results):

@@ -106,3 +106,23 @@ def test_missing_mpi4py_says_how_to_install(monkeypatch):
     with pytest.raises(RuntimeError, match=r'pip install "tinygrad-dnn\[distributed\]"'):
         dist.init_process_group("mpi")
     assert not dist.is_initialized()
+
+
+@pytest.mark.torch
+def test_grad_does_not_alias_the_callers_gradient_tensor():
+    """DDP (and zero_grad) write ``.grad`` in place: it must not be the caller's ``backward(gradient)``
+    tensor, which it was when the gradient reached a leaf unchanged (a leaf root, ``p + 0``, a retained root)."""
+    torch = pytest.importorskip("torch")
+    for lib in (td, torch):
+        p = lib.ones(3, requires_grad=True)
+        gs = [lib.ones(3) for _ in range(3)]
+        p.backward(gs[0])
+        p.grad.zero_()
+        (p + 0).backward(gs[1])
+        p.grad.zero_()
+        y = p * 2
+        y.retain_grad()
+        y.backward(gs[2])
+        y.grad.zero_()
+        assert [g.tolist() for g in gs] == [[1.0] * 3] * 3, lib.__name__
+        assert p.grad.tolist() == [2.0] * 3

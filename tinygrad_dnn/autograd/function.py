@@ -267,6 +267,7 @@ def _engine(roots, root_grads, retain_graph, create_graph, capture=None, accumul
     maps node/leaf ids to a slot in the returned dict (``grad``).
     """
     grads, leaves = {}, _Leaves(capture, accumulate, create_graph)
+    leaves.handed.update(id(g._data) for g in root_grads)  # the caller's arrays: .grad must not alias them
     order = _topo_order([r.grad_fn for r in roots if r.grad_fn is not None])
     needed = None if accumulate else _leading_to(order, capture)
     with grad_mode.set_grad_enabled(create_graph):
@@ -399,7 +400,8 @@ def _node_extras(node, g, create_graph, leaves):
     if node._retained is not None:
         t = node._retained()
         if t is not None:
-            if t.grad is None and not create_graph and (g._view is not None or not g.backend.owns(g._data)):
+            if t.grad is None and not create_graph and (g._view is not None or not g.backend.owns(g._data)
+                                                        or id(g._data) in leaves.handed):
                 g = _own(g)
             t.grad = g if t.grad is None else t.grad + g
     if leaves.capture is not None and id(node) in leaves.capture:

@@ -83,7 +83,13 @@ def prepare_model(model):
     from ..nn.parallel import DistributedDataParallel
 
     model = SyncBatchNorm.convert_sync_batchnorm(model)
-    return model, DistributedDataParallel(model)
+    ddp = DistributedDataParallel(model)
+    # The trainer calls the plain model; DDP (as torch's) averages only the backward of its own forward, so
+    # the plain model's forward runs DDP's before/after-forward steps (buffer broadcast, arming the hooks).
+    state = {}
+    model.register_forward_pre_hook(lambda m, inputs: state.__setitem__("sync", ddp._pre_forward()))
+    model.register_forward_hook(lambda m, inputs, out: ddp._post_forward(out, state.pop("sync")))
+    return model, ddp
 
 
 def train_loader(dataset, global_batch, world, rank, seed, has_bn):

@@ -19,14 +19,21 @@ As ``torch.nn.parallel.DistributedDataParallel``:
   parameter marks it ready; a full bucket is flattened and its all-reduce started (MPI: non-blocking
   ``Iallreduce``, NCCL: on the CUDA stream), buckets in index order on every rank; after the last
   bucket the results are divided by N and written into ``.grad`` (the version counter is bumped);
-- ``no_sync()``: backward passes inside it only accumulate locally (gradient accumulation); the first
-  backward after it averages the accumulated ``.grad``;
+- a forward with grad enabled outside ``no_sync()`` arms the hooks for the next backward, which
+  averages and disarms them: so the forward decides (a forward inside ``no_sync()`` is followed by a
+  local backward, wherever the backward runs), a second backward of the same forward
+  (``retain_graph``) is not averaged again, and a backward through ``ddp.module`` called directly is
+  not averaged at all (as torch);
+- ``no_sync()``: forward/backward passes inside it only accumulate locally (gradient accumulation);
+  the first synchronized iteration after it averages the accumulated ``.grad``;
 - ``find_unused_parameters=False``: every parameter must get a gradient in every backward, or the
   next forward raises naming the parameters that did not. ``True``: after each forward the autograd
   graph is searched from the outputs; parameters not in it are marked ready at once and contribute
-  zeros; a parameter unused on every rank keeps its ``.grad`` untouched (a used-flag all-reduce);
+  their ``.grad`` (zeros if None); a parameter that got no gradient on any rank, in this backward or
+  the ``no_sync`` ones before it, keeps its ``.grad`` untouched (a used-flag all-reduce);
 - ``broadcast_buffers=True``: buffers (BatchNorm running statistics) are broadcast from rank 0 before
-  every forward with grad enabled;
+  a forward when the previous forward was a synchronized one (or none ran yet), as torch: so before
+  every training forward and before the first no-grad (evaluation) forward after training;
 - ``ddp.module`` is the wrapped model: ``ddp.module.state_dict()`` has the plain model's keys and
   ``ddp.state_dict()`` prefixes them with ``module.`` (strip with
   :func:`consume_prefix_in_state_dict_if_present`).
@@ -124,6 +131,7 @@ class DistributedDataParallel(Module):
         self.find_unused_parameters = bool(find_unused_parameters)
         self.bucket_cap_mb = 25 if bucket_cap_mb is None else float(bucket_cap_mb)
         self.require_backward_grad_sync = True
+        self.require_forward_param_sync = True  # broadcast buffers before the next forward
         self.world_size, self.rank = dist.get_world_size(), dist.get_rank()
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
         self._params = [p for _, p in named]
@@ -180,13 +188,23 @@ class DistributedDataParallel(Module):
     # ------------------------------------------------------------------ forward
     def _reset(self):
         self._started = False  # a synchronized backward is in progress (some hook fired)
+        self._expect_hooks = False  # a synchronized forward ran since the last averaging: hooks take part
         self._ready = [set() for _ in self._buckets]
         self._launched = []  # (bucket, flat buffer, request, on_device)
         self._next = 0
-        self._used = set()
+        self._used = set()  # positions whose hook saw a .grad since the last averaging (find_unused_parameters)
 
     def forward(self, *inputs, **kwargs):
-        if self._started:
+        sync = self._pre_forward()
+        out = self.module(*inputs, **kwargs)
+        self._post_forward(out, sync)
+        return out
+
+    def _pre_forward(self):
+        """Before the module's forward: the prior-reduction check and the buffer broadcast; returns whether
+        the coming backward is to be averaged (grad enabled and not inside ``no_sync``)."""
+        sync = is_grad_enabled() and self.require_backward_grad_sync
+        if sync and self._started:
             missing = [self._names[pos] for b in self._buckets for pos, _, _ in b.params if pos not in self._ready[b.index]]
             raise RuntimeError(
                 "DistributedDataParallel: Expected to have finished reduction in the prior iteration before starting "
@@ -194,18 +212,25 @@ class DistributedDataParallel(Module):
                 f"{', '.join(missing)}. If they are unused in some forward passes, pass "
                 "find_unused_parameters=True to DistributedDataParallel; also make sure every output of forward "
                 "takes part in the loss.")
-        sync = is_grad_enabled() and self.require_backward_grad_sync
-        if sync and self.broadcast_buffers and self.world_size > 1:
+        # as torch: buffers are broadcast when the previous forward was a synchronized one (or none ran yet)
+        if self.require_forward_param_sync and self.broadcast_buffers and self.world_size > 1:
             with no_grad():
                 for _, b in self.module.named_buffers():
                     dist.broadcast(b, 0)
-        out = self.module(*inputs, **kwargs)
-        if sync and self.find_unused_parameters:
+        return sync
+
+    def _post_forward(self, out, sync):
+        """After the module's forward: arm the gradient hooks for the backward of this forward (as torch's
+        ``prepare_for_backward``); a forward without sync leaves them as they were."""
+        self.require_forward_param_sync = sync
+        if not sync:
+            return
+        self._expect_hooks = True
+        if self.find_unused_parameters:
             used = _leaves_of(out)
             self._unused = {i for i, p in enumerate(self._params) if id(p) not in used}
         else:
             self._unused = set()
-        return out
 
     @contextlib.contextmanager
     def no_sync(self):
@@ -220,16 +245,17 @@ class DistributedDataParallel(Module):
     # ------------------------------------------------------------------ backward
     def _make_hook(self, pos):
         def hook(param):
-            if self.require_backward_grad_sync:
+            if param.grad is not None:  # as torch: used in any backward since the last averaging (no_sync too)
+                self._used.add(pos)
+            if self._expect_hooks:  # as torch: only the first backward after a synchronized forward averages
                 self._mark_ready(pos)
         return hook
 
     def _mark_ready(self, pos):
         if not self._started:
             self._started = True
-            for u in self._unused:  # not in this iteration's graph: ready now, contributes zeros
+            for u in self._unused:  # not in this iteration's graph: ready now, contributes its .grad or zeros
                 self._ready[self._bucket_of[u].index].add(u)
-        self._used.add(pos)
         b = self._bucket_of[pos]
         self._ready[b.index].add(pos)
         while self._next < len(self._buckets) and len(self._ready[self._next]) == len(self._buckets[self._next].params):
@@ -244,7 +270,7 @@ class DistributedDataParallel(Module):
         xp = be.xp
         parts = []
         for pos, _, p in bucket.params:
-            g = p.grad if pos in self._used else None
+            g = p.grad  # as torch, also for a parameter unused here: its accumulated .grad, else zeros
             parts.append(xp.reshape(g._data, (-1,)) if g is not None else
                          xp.zeros((p.numel(),), dtype=p._data.dtype, device=be.device))
         flat = xp.concat(parts) if len(parts) > 1 else xp.asarray(parts[0], copy=True)
