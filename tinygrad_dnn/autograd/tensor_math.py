@@ -323,9 +323,6 @@ class MathMethods:
     sigmoid = _float_unary(Act.Sigmoid, "sigmoid", "1 / (1 + e^-x), computed stably.")
 
     def relu(self):
-        """max(x, 0); on integer tensors an integer result, as PyTorch (``clamp(min=0)``)."""
-        if not self.dtype.is_floating_point:
-            return self.clamp(min=0)
         return Act.Relu.apply(self)
 
     def square(self):

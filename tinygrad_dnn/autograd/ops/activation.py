@@ -47,13 +47,16 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    """y = max(x, 0);  dy/dx = 1 if x > 0 else 0."""
+    """y = max(x, 0);  dy/dx = 1 if x > 0 else 0. Integer input gives an integer result, as PyTorch."""
 
     saves_output = True
 
     @staticmethod
     def forward(ctx, x):
-        return x.backend.xp.maximum(0.0, x._data)  # NumPy returns the 2nd argument on ties: relu(-0.0) = -0.0 as torch
+        d = x._data
+        if d.dtype not in x.backend.float_dtypes:
+            return x.backend.xp.maximum(d, x.backend.xp.zeros_like(d))
+        return x.backend.xp.maximum(0.0, d)  # NumPy returns the 2nd argument on ties: relu(-0.0) = -0.0 as torch
 
     @staticmethod
     def backward(ctx, g):
